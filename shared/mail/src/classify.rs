@@ -1,0 +1,1 @@
+//! Auto-reply, bounce and forwarding-confirmation detection.

@@ -1,0 +1,1 @@
+//! Who a forwarded message is really from.
