@@ -1,0 +1,1 @@
+//! dataverse-emulator (work in progress)
