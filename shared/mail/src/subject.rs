@@ -1,7 +1,75 @@
-//! Thread subjects: reply/forward prefixes removed so a thread keeps one key.
+//! Thread subjects: reply and forward prefixes removed so every message of a thread shares one key.
 
-/// The subject without `Re:`/`Fwd:`/`AW:`/`WG:`/`SV:`/`VS:`/`Antw:`/`Réf:`/`回复:`... prefixes,
-/// `[list]` tags, numbered forms (`Re[2]:`) and trailing `(fwd)`, whitespace collapsed.
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+#[allow(clippy::expect_used)] // literal pattern, exercised by the tests below
+static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|r|res|rif|aw|wg|sv|vs|vl|fw|fwd|fwdg|tr|rv|enc|antw|antwort|doorst|réf|ref|odp|pd|ynt|atb|vá|bls|ats|απ|πρθ|回复|回覆|转发|轉寄|答复|転送|返信)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
+    )
+    .expect("literal regex")
+});
+
+/// The subject without reply/forward prefixes in many languages (`Re:`, `RE:`, `Fwd:`, `AW:`,
+/// `WG:`, `SV:`, `VS:`, `Antw:`, `Réf. :`, `TR:`, `RV:`, `Odp:`, `回复：`, `転送:`, numbered
+/// `Re[2]:`), repeated and mixed, `[list]` tags before them, and a trailing `(fwd)`; whitespace
+/// collapsed. Case is kept for display; compare with [`subject_key`].
 pub fn thread_subject(subject: &str) -> String {
-    mail_parser::parsers::fields::thread::thread_name(subject).trim().to_string()
+    let mut s = subject
+        .replace("Réf. :", "Réf:")
+        .replace("Réf.\u{a0}:", "Réf:");
+    loop {
+        let before = s.len();
+        s = mail_parser::parsers::fields::thread::thread_name(&s).to_string();
+        if let Some(m) = PREFIX.find(&s) {
+            s = s[m.end()..].to_string();
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    let s = s.trim();
+    let s = s.strip_suffix("(fwd)").unwrap_or(s);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Lower-case key of a thread subject, for matching two messages to one thread.
+pub fn subject_key(subject: &str) -> String {
+    thread_subject(subject).to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        let cases = [
+            ("Invoice 42", "Invoice 42"),
+            ("Re: Invoice 42", "Invoice 42"),
+            ("RE: RE: Invoice 42", "Invoice 42"),
+            ("Fwd: Re: Invoice 42", "Invoice 42"),
+            ("AW: WG: Rechnung 42", "Rechnung 42"),
+            ("SV: VS: Lasku", "Lasku"),
+            ("Antw: Factuur", "Factuur"),
+            ("Réf. : Facture", "Facture"),
+            ("TR: Facture", "Facture"),
+            ("RV: Factura", "Factura"),
+            ("Odp: Faktura", "Faktura"),
+            ("回复：发票", "发票"),
+            ("Re[2]: Invoice", "Invoice"),
+            ("[support] Re: Invoice", "Invoice"),
+            ("Invoice (fwd)", "Invoice"),
+            ("Re:   Invoice    42  ", "Invoice 42"),
+            ("Regarding the invoice", "Regarding the invoice"),
+            ("Re:", ""),
+            ("", ""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(thread_subject(input), expected, "{input:?}");
+        }
+        assert_eq!(subject_key("RE: INVOICE"), "invoice");
+    }
 }

@@ -1,0 +1,18 @@
+//! One module per subcommand.
+
+pub mod parse;
+pub mod strip;
+
+use std::io::Read;
+use std::path::Path;
+
+/// Read a file, or standard input for `-`.
+pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path)
+    }
+}
