@@ -76,6 +76,7 @@ pub(crate) fn classify(
     subject: Option<&str>,
     text: &str,
     content_type: &str,
+    internal_domains: &[String],
 ) -> Classified {
     let from_addr = from.map(|m| m.address.as_str()).unwrap_or("");
     let subject = subject.unwrap_or("");
@@ -85,7 +86,7 @@ pub(crate) fn classify(
     if let Some(reason) = bounce(headers, from_addr, subject, content_type) {
         return plain(Disposition::Bounce, reason);
     }
-    if let Some(reason) = auto_reply(headers, subject) {
+    if let Some(reason) = auto_reply(headers, subject, internal_domains) {
         return plain(Disposition::AutoReply, reason);
     }
     plain(
@@ -150,7 +151,7 @@ fn bounce(headers: &Headers, from: &str, subject: &str, content_type: &str) -> O
     None
 }
 
-fn auto_reply(headers: &Headers, subject: &str) -> Option<String> {
+fn auto_reply(headers: &Headers, subject: &str, internal_domains: &[String]) -> Option<String> {
     if let Some(v) = headers.get("auto-submitted") {
         let value = v
             .split(';')
@@ -184,6 +185,11 @@ fn auto_reply(headers: &Headers, subject: &str) -> Option<String> {
     for name in ["precedence", "x-precedence"] {
         if let Some(v) = headers.get(name) {
             let v = v.trim().to_ascii_lowercase();
+            // A support address run as the company's own group (Google Groups) relays customer
+            // mail with `Precedence: list`; only someone else's list is automatic mail.
+            if v == "list" && own_list(headers, internal_domains) {
+                continue;
+            }
             if matches!(
                 v.as_str(),
                 "bulk" | "junk" | "list" | "auto_reply" | "auto-reply"
@@ -211,6 +217,17 @@ fn auto_reply(headers: &Headers, subject: &str) -> Option<String> {
     None
 }
 
+/// True when `List-Id` names a list in one of the company's domains (`<support.acme.com>`).
+fn own_list(headers: &Headers, internal_domains: &[String]) -> bool {
+    headers.get("list-id").is_some_and(|id| {
+        let id = id.rsplit('<').next().unwrap_or(id).trim_end_matches('>').trim().to_ascii_lowercase();
+        internal_domains.iter().any(|d| {
+            let d = d.trim().to_ascii_lowercase();
+            !d.is_empty() && (id == d || id.ends_with(&format!(".{d}")))
+        })
+    })
+}
+
 fn short(s: &str) -> String {
     s.chars().take(60).collect()
 }
@@ -236,6 +253,7 @@ mod tests {
             Some(subject),
             text,
             ct,
+            &["acme.com".to_string()],
         )
     }
 
@@ -290,6 +308,22 @@ mod tests {
                 "",
                 "text/plain",
                 AutoReply,
+            ),
+            (
+                &[("Precedence", "list"), ("List-Id", "Users <users.lists.example.org>")],
+                "ana@example.com",
+                "Digest",
+                "",
+                "text/plain",
+                AutoReply,
+            ),
+            (
+                &[("Precedence", "list"), ("List-Id", "<support.acme.com>")],
+                "ana@example.com",
+                "Invoice",
+                "",
+                "text/plain",
+                Customer,
             ),
             (
                 &[("X-Auto-Response-Suppress", "All")],

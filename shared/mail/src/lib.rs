@@ -23,6 +23,7 @@ pub mod classify;
 pub mod forward;
 mod model;
 mod parse;
+mod repair;
 pub mod strip;
 pub mod subject;
 

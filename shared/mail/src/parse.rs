@@ -8,7 +8,7 @@ use mail_parser::{
 };
 
 use crate::model::{Attachment, Disposition, InboundMessage, Mailbox, ParseOptions};
-use crate::{classify, forward, strip, subject};
+use crate::{classify, forward, repair, strip, subject};
 
 /// Header lookups used by classification and forwarding, over the top-level header block.
 pub(crate) struct Headers {
@@ -104,31 +104,55 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
 }
 
 fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
+    let transcoded = repair::transcode_8bit_headers(raw);
+    let raw = transcoded.as_deref().unwrap_or(raw);
     let Some(msg) = MessageParser::default().parse(raw) else {
-        return fallback(
-            raw,
-            opts,
-            "no header block found; the input is kept as text",
-        );
+        return fallback(raw, opts, "no header block found; the input is kept as text");
     };
-    let headers = Headers::from_message(&msg);
+    if msg.text_body.is_empty() && msg.html_body.is_empty() && msg.attachments.is_empty() {
+        if !repair::starts_with_header(raw) {
+            return fallback(raw, opts, "no header block found; the input is kept as text");
+        }
+        // A body line glued to the headers (no blank line) is read as a broken header and the
+        // body vanishes: put the missing separator back and read again.
+        if let Some(fixed) = repair::insert_missing_blank_line(raw) {
+            if let Some(fixed_msg) = MessageParser::default().parse(&fixed) {
+                if !fixed_msg.text_body.is_empty() || !fixed_msg.html_body.is_empty() {
+                    return build(&fixed_msg, opts);
+                }
+            }
+        }
+    }
+    build(&msg, opts)
+}
+
+fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
+    let headers = Headers::from_message(msg);
     let (timestamp, date) = date_of(msg.date(), opts.received_at);
     let from = first_mailbox(msg.from());
     let subject = msg.subject().map(clean_line);
-    let (text, plain) = body_text(&msg);
+    let (mut text, mut plain) = body_text(msg);
+    let mut attachments = attachments(msg);
+    if matches!(plain, BodyKind::None) {
+        if let Some((t, kind, recovered)) = repair::body_from_attachments(&mut attachments) {
+            text = t;
+            plain = kind;
+            attachments.extend(recovered);
+        }
+    }
     let reply_text = match &plain {
         BodyKind::Plain => strip::reply_text(&text),
         BodyKind::Html(html) => strip::reply_html(html),
         BodyKind::None => String::new(),
     };
-    let attachments = attachments(&msg);
     let nested: Vec<&Message<'_>> = msg.attachments().filter_map(|p| p.message()).collect();
     let classified = classify::classify(
         &headers,
         from.as_ref(),
         subject.as_deref(),
         &text,
-        &msg_content_type(&msg),
+        &msg_content_type(msg),
+        &opts.internal_domains,
     );
     let mut out = InboundMessage {
         message_id: msg.message_id().and_then(clean_id),
@@ -165,7 +189,7 @@ fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
 fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
     let text = String::from_utf8_lossy(raw).replace('\0', "");
     let (timestamp, date) = date_of(None, opts.received_at);
-    let classified = classify::classify(&Headers::empty(), None, None, &text, "");
+    let classified = classify::classify(&Headers::empty(), None, None, &text, "", &opts.internal_domains);
     InboundMessage {
         message_id: None,
         in_reply_to: None,
@@ -274,7 +298,7 @@ fn msg_content_type(msg: &Message<'_>) -> String {
         .unwrap_or_default()
 }
 
-enum BodyKind {
+pub(crate) enum BodyKind {
     Plain,
     Html(String),
     None,
@@ -282,7 +306,7 @@ enum BodyKind {
 
 /// The text body: text/plain parts when there are any (RFC 8621 textBody), otherwise the HTML
 /// converted to text. Returns the HTML too so quotes can be cut before conversion.
-fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
+pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
     let plain: Vec<&str> = msg
         .text_body
         .iter()
@@ -313,12 +337,12 @@ fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
 }
 
 /// LF line ends, no NULs, no trailing blanks.
-fn normalise_text(s: &str) -> String {
+pub(crate) fn normalise_text(s: &str) -> String {
     let s = s.replace("\r\n", "\n").replace(['\r', '\0'], "\n");
     s.trim_end().to_string()
 }
 
-fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
+pub(crate) fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
     msg.attachments()
         .enumerate()
         .map(|(i, part)| attachment(i, part))
