@@ -30,4 +30,4 @@ pub mod subject;
 pub use model::{
     Attachment, Disposition, ForwardingConfirmation, InboundMessage, Mailbox, ParseOptions,
 };
-pub use parse::{normalise_address, parse};
+pub use parse::{normalise_address, parse, rfc3339_utc};

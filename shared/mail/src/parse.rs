@@ -222,7 +222,7 @@ fn date_of(date: Option<&mail_parser::DateTime>, received_at: Option<i64>) -> (i
 }
 
 /// RFC 3339 in UTC with a `Z` suffix, e.g. `2024-03-12T10:15:00Z`.
-pub(crate) fn rfc3339_utc(ts: i64) -> String {
+pub fn rfc3339_utc(ts: i64) -> String {
     let d = mail_parser::DateTime::from_timestamp(ts);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
