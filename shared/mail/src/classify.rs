@@ -220,7 +220,13 @@ fn auto_reply(headers: &Headers, subject: &str, internal_domains: &[String]) -> 
 /// True when `List-Id` names a list in one of the company's domains (`<support.acme.com>`).
 fn own_list(headers: &Headers, internal_domains: &[String]) -> bool {
     headers.get("list-id").is_some_and(|id| {
-        let id = id.rsplit('<').next().unwrap_or(id).trim_end_matches('>').trim().to_ascii_lowercase();
+        let id = id
+            .rsplit('<')
+            .next()
+            .unwrap_or(id)
+            .trim_end_matches('>')
+            .trim()
+            .to_ascii_lowercase();
         internal_domains.iter().any(|d| {
             let d = d.trim().to_ascii_lowercase();
             !d.is_empty() && (id == d || id.ends_with(&format!(".{d}")))
@@ -260,7 +266,15 @@ mod tests {
     #[test]
     fn table() {
         use Disposition::*;
-        let cases: &[(&[(&str, &str)], &str, &str, &str, &str, Disposition)] = &[
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            Disposition,
+        );
+        let cases: &[Case] = &[
             (
                 &[],
                 "ana@example.com",
@@ -310,7 +324,10 @@ mod tests {
                 AutoReply,
             ),
             (
-                &[("Precedence", "list"), ("List-Id", "Users <users.lists.example.org>")],
+                &[
+                    ("Precedence", "list"),
+                    ("List-Id", "Users <users.lists.example.org>"),
+                ],
                 "ana@example.com",
                 "Digest",
                 "",

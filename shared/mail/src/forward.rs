@@ -48,9 +48,7 @@ pub(crate) fn customer(
     internal: &[String],
 ) -> Option<Mailbox> {
     let from = msg.from.clone().or_else(|| msg.reply_to.first().cloned());
-    let Some(sender) = from else {
-        return None;
-    };
+    let sender = from?;
     if !is_internal(&sender.address, internal) {
         return Some(sender);
     }

@@ -107,20 +107,27 @@ fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
     let transcoded = repair::transcode_8bit_headers(raw);
     let raw = transcoded.as_deref().unwrap_or(raw);
     let Some(msg) = MessageParser::default().parse(raw) else {
-        return fallback(raw, opts, "no header block found; the input is kept as text");
+        return fallback(
+            raw,
+            opts,
+            "no header block found; the input is kept as text",
+        );
     };
     if msg.text_body.is_empty() && msg.html_body.is_empty() && msg.attachments.is_empty() {
         if !repair::starts_with_header(raw) {
-            return fallback(raw, opts, "no header block found; the input is kept as text");
+            return fallback(
+                raw,
+                opts,
+                "no header block found; the input is kept as text",
+            );
         }
         // A body line glued to the headers (no blank line) is read as a broken header and the
         // body vanishes: put the missing separator back and read again.
-        if let Some(fixed) = repair::insert_missing_blank_line(raw) {
-            if let Some(fixed_msg) = MessageParser::default().parse(&fixed) {
-                if !fixed_msg.text_body.is_empty() || !fixed_msg.html_body.is_empty() {
-                    return build(&fixed_msg, opts);
-                }
-            }
+        if let Some(fixed) = repair::insert_missing_blank_line(raw)
+            && let Some(fixed_msg) = MessageParser::default().parse(&fixed)
+            && (!fixed_msg.text_body.is_empty() || !fixed_msg.html_body.is_empty())
+        {
+            return build(&fixed_msg, opts);
         }
     }
     build(&msg, opts)
@@ -133,12 +140,12 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     let subject = msg.subject().map(clean_line);
     let (mut text, mut plain) = body_text(msg);
     let mut attachments = attachments(msg);
-    if matches!(plain, BodyKind::None) {
-        if let Some((t, kind, recovered)) = repair::body_from_attachments(&mut attachments) {
-            text = t;
-            plain = kind;
-            attachments.extend(recovered);
-        }
+    if matches!(plain, BodyKind::None)
+        && let Some((t, kind, recovered)) = repair::body_from_attachments(&mut attachments)
+    {
+        text = t;
+        plain = kind;
+        attachments.extend(recovered);
     }
     let reply_text = match &plain {
         BodyKind::Plain => strip::reply_text(&text),
@@ -189,7 +196,14 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
 fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
     let text = String::from_utf8_lossy(raw).replace('\0', "");
     let (timestamp, date) = date_of(None, opts.received_at);
-    let classified = classify::classify(&Headers::empty(), None, None, &text, "", &opts.internal_domains);
+    let classified = classify::classify(
+        &Headers::empty(),
+        None,
+        None,
+        &text,
+        "",
+        &opts.internal_domains,
+    );
     InboundMessage {
         message_id: None,
         in_reply_to: None,

@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn mtime(file: &PathBuf) -> Option<i64> {
+fn mtime(file: &std::path::Path) -> Option<i64> {
     let modified = std::fs::metadata(file).ok()?.modified().ok()?;
     let secs = modified
         .duration_since(std::time::UNIX_EPOCH)
@@ -81,7 +81,7 @@ fn mtime(file: &PathBuf) -> Option<i64> {
 }
 
 /// The `--json` line: the stored message form plus the file name.
-pub fn to_json(file: &PathBuf, msg: &InboundMessage) -> serde_json::Value {
+pub fn to_json(file: &std::path::Path, msg: &InboundMessage) -> serde_json::Value {
     let mut value = serde_json::to_value(msg).unwrap_or_else(|e| json!({"error": e.to_string()}));
     if let Some(obj) = value.as_object_mut() {
         obj.insert("file".into(), json!(file));
@@ -89,7 +89,7 @@ pub fn to_json(file: &PathBuf, msg: &InboundMessage) -> serde_json::Value {
     value
 }
 
-fn summary(file: &PathBuf, m: &InboundMessage) -> String {
+fn summary(file: &std::path::Path, m: &InboundMessage) -> String {
     let who = |mb: &Option<mail::Mailbox>| {
         mb.as_ref()
             .map(|m| match &m.name {
