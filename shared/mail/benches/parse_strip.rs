@@ -59,7 +59,9 @@ fn main() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut small: Vec<Vec<u8>> = Vec::new();
     for sub in ["eml", "reply"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let Some(ext) = p.extension() else { continue };
@@ -74,11 +76,23 @@ fn main() {
             }
         }
     }
-    println!("mail parse + strip benchmark ({} small messages)", small.len());
-    report("small replies (corpus + reply fixtures)", measure(&small, Duration::from_secs(3)));
+    println!(
+        "mail parse + strip benchmark ({} small messages)",
+        small.len()
+    );
+    report(
+        "small replies (corpus + reply fixtures)",
+        measure(&small, Duration::from_secs(3)),
+    );
     let big = vec![big_message(10 * 1024 * 1024)];
-    report("10 MB message with 2 attachments", measure(&big, Duration::from_secs(3)));
-    let bodies: Vec<String> = small.iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect();
+    report(
+        "10 MB message with 2 attachments",
+        measure(&big, Duration::from_secs(3)),
+    );
+    let bodies: Vec<String> = small
+        .iter()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .collect();
     let start = Instant::now();
     let mut n = 0u64;
     let mut bytes = 0u64;

@@ -104,9 +104,9 @@ fn is_header_line(line: &[u8]) -> bool {
 pub(crate) fn body_from_attachments(
     attachments: &mut Vec<Attachment>,
 ) -> Option<(String, BodyKind, Vec<Attachment>)> {
-    let text_part = attachments.iter().position(|a| {
-        a.content_type.starts_with("text/plain") && a.filename.starts_with("part-")
-    });
+    let text_part = attachments
+        .iter()
+        .position(|a| a.content_type.starts_with("text/plain") && a.filename.starts_with("part-"));
     if let Some(i) = text_part {
         let part = attachments.remove(i);
         let text = normalise_text(&String::from_utf8_lossy(&part.content));
@@ -136,6 +136,10 @@ fn guess_boundary(content: &[u8]) -> Option<String> {
     text.lines()
         .map(str::trim_end)
         .find(|l| l.len() > 2 && l.starts_with("--") && !l.contains(' '))
-        .map(|l| l.trim_start_matches("--").trim_end_matches("--").to_string())
+        .map(|l| {
+            l.trim_start_matches("--")
+                .trim_end_matches("--")
+                .to_string()
+        })
         .filter(|b| !b.is_empty() && b.len() <= 200)
 }

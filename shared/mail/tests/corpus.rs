@@ -41,12 +41,24 @@ fn eml_corpus_matches_golden_json() {
             }
             _ => {
                 std::fs::write(eml.with_extension("actual"), &actual).expect("write actual");
-                failures.push(eml.file_name().unwrap_or_default().to_string_lossy().into_owned());
+                failures.push(
+                    eml.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
             }
         }
     }
-    println!("{} of {} corpus messages match", files.len() - failures.len(), files.len());
-    assert!(failures.is_empty(), "mismatches (see *.actual): {failures:?}");
+    println!(
+        "{} of {} corpus messages match",
+        files.len() - failures.len(),
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "mismatches (see *.actual): {failures:?}"
+    );
 }
 
 #[test]

@@ -10,7 +10,10 @@ fn corpus() -> Vec<Vec<u8>> {
         .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         .collect();
     files.sort();
-    files.iter().map(|p| std::fs::read(p).expect("read")).collect()
+    files
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect()
 }
 
 fn opts() -> mail::ParseOptions {
