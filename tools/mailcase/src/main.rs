@@ -24,14 +24,35 @@ enum Command {
     Parse(cmd::parse::Args),
     /// Print the reply text of a bare body (plain text, or HTML with --html).
     Strip(cmd::strip::Args),
+    /// File .eml files into sessions (local directory or S3), as the ingest Lambda does.
+    Ingest(cmd::ingest::Args),
+    /// List sessions.
+    Sessions(cmd::sessions::ListArgs),
+    /// Show one session with its messages in order.
+    Show(cmd::sessions::ShowArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Parse(args) => cmd::parse::run(&args),
-        Command::Strip(args) => cmd::strip::run(&args),
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mailcase: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Parse(args) => cmd::parse::run(&args),
+            Command::Strip(args) => cmd::strip::run(&args),
+            Command::Ingest(args) => cmd::ingest::run(&args).await,
+            Command::Sessions(args) => cmd::sessions::list(&args).await,
+            Command::Show(args) => cmd::sessions::show(&args).await,
+        }
+    });
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod ingest;
 pub mod parse;
+pub mod sessions;
+pub mod store;
 pub mod strip;
 
 use std::io::Read;

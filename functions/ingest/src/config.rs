@@ -1,0 +1,69 @@
+//! Configuration from the function's environment (declared in template.yaml).
+
+use std::time::Duration;
+
+/// Waits before re-reading a raw object that is missing.
+pub const RAW_RETRY: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
+/// Settings of the ingest function.
+#[derive(Debug)]
+pub struct Config {
+    /// `MAIL_BUCKET`: the bucket SES writes raw mail to and sessions live in.
+    pub bucket: String,
+    /// `RAW_PREFIX` (default `raw/`): the receipt rule's object key prefix.
+    pub raw_prefix: String,
+    /// `INTERNAL_DOMAINS` and `SUPPORT_ADDRESS`.
+    pub ingest: app::ingest::Config,
+}
+
+/// A missing or malformed setting; the cold start fails with this message.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Read the environment once at cold start.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let get = |k: &str| {
+            std::env::var(k)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let bucket = get("MAIL_BUCKET").ok_or_else(|| {
+            ConfigError("MAIL_BUCKET is not set: name the bucket SES writes raw mail to".into())
+        })?;
+        let raw_prefix = get("RAW_PREFIX").unwrap_or_else(|| "raw/".into());
+        let list = |k: &str| -> Vec<String> {
+            get(k)
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_lowercase())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut own_addresses = list("SUPPORT_ADDRESS");
+        own_addresses.extend(list("OWN_ADDRESSES"));
+        Ok(Config {
+            bucket,
+            raw_prefix,
+            ingest: app::ingest::Config {
+                internal_domains: list("INTERNAL_DOMAINS"),
+                own_addresses,
+            },
+        })
+    }
+}

@@ -1,0 +1,78 @@
+//! The SES receipt-rule event a Lambda action receives (headers only, never the body).
+//! Only the fields ingest uses are read; unknown fields are ignored and optional ones may be
+//! missing, so a new SES field never breaks ingest.
+
+use serde::Deserialize;
+
+/// `{"Records": [...]}`.
+#[derive(Debug, Deserialize)]
+pub struct SesEvent {
+    /// One record per received mail (SES sends one).
+    #[serde(rename = "Records")]
+    pub records: Vec<SesRecord>,
+}
+
+/// One record.
+#[derive(Debug, Deserialize)]
+pub struct SesRecord {
+    /// `aws:ses`.
+    #[serde(rename = "eventSource", default)]
+    pub event_source: Option<String>,
+    /// The mail and receipt.
+    pub ses: SesMessage,
+}
+
+/// `ses`.
+#[derive(Debug, Deserialize)]
+pub struct SesMessage {
+    /// The mail's metadata.
+    pub mail: SesMail,
+    /// The receipt: verdicts, recipients.
+    #[serde(default)]
+    pub receipt: Option<SesReceipt>,
+}
+
+/// `ses.mail`.
+#[derive(Debug, Deserialize)]
+pub struct SesMail {
+    /// SES's id: the S3 object name under the receipt rule's prefix.
+    #[serde(rename = "messageId")]
+    pub message_id: String,
+    /// RFC 3339 receive time.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+}
+
+/// `ses.receipt`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SesReceipt {
+    /// RFC 3339 receipt time.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// Spam scan result.
+    #[serde(rename = "spamVerdict", default)]
+    pub spam_verdict: Option<Status>,
+    /// Virus scan result.
+    #[serde(rename = "virusVerdict", default)]
+    pub virus_verdict: Option<Status>,
+}
+
+/// `{"status": "PASS"}`.
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    /// `PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED` or `DISABLED`.
+    pub status: String,
+}
+
+impl SesMail {
+    /// True when the id can be used as an object name (no path tricks).
+    pub fn id_is_safe(&self) -> bool {
+        let id = &self.message_id;
+        !id.is_empty()
+            && id.len() <= 200
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !id.contains("..")
+    }
+}

@@ -1,0 +1,139 @@
+//! Mail that arrives on a handed-off session. While the case is active, each message becomes a
+//! note on it (once: the note's id derives from the case and the message). When the case is
+//! resolved or cancelled, the message starts a new session that names the earlier ticket, so a
+//! later handoff creates a new case.
+
+use dynamics::{DataverseClient, derived_id};
+use store::session::{HandoffRecord, Session, SessionState};
+use store::sessions::{IdEntry, Sessions};
+use store::{ObjectStore, Update};
+use uuid::Uuid;
+
+use crate::handoff::{HandoffError, LimitsCache, Outcome, continuation_id, entry_of};
+
+/// Deliver the session's pending follow-ups; returns the existing case as the outcome.
+pub async fn deliver<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    crm: &DataverseClient,
+    limits: &LimitsCache,
+    session: &Session,
+    record: &HandoffRecord,
+    now: i64,
+) -> Result<Outcome, HandoffError> {
+    let mut outcome = Outcome {
+        session_id: session.id.clone(),
+        incident_id: record.dynamics365_incident_id.clone(),
+        ticket_number: record.dynamics365_ticket_number.clone(),
+        created: false,
+        dropped_properties: Vec::new(),
+        followups_noted: 0,
+        followups_new_sessions: Vec::new(),
+        truncated: false,
+    };
+    if session.pending_followups.is_empty() {
+        return Ok(outcome);
+    }
+    let incident_id = Uuid::parse_str(&record.dynamics365_incident_id).map_err(|_| {
+        HandoffError::BadRequest(format!(
+            "session {} records an invalid incident id",
+            session.id
+        ))
+    })?;
+    let state = crm.incident(incident_id).await?;
+    let active = state.as_ref().is_some_and(|s| s.state == 0);
+    let note_max = limits.get(crm).await.map(|l| l.note).unwrap_or(100_000);
+    for key in &session.pending_followups {
+        let Some(message) = session.messages.iter().find(|m| &m.key == key) else {
+            continue;
+        };
+        if active {
+            for (i, text) in transcript::follow_up(&entry_of(message), note_max)
+                .into_iter()
+                .enumerate()
+            {
+                let note_id = derived_id("note", &format!("{incident_id}/followup/{key}/{i}"));
+                crm.add_note(note_id, incident_id, "Follow-up email", &text)
+                    .await?;
+            }
+            outcome.followups_noted += 1;
+        } else {
+            let new_id = continue_in_new_session(
+                sessions,
+                session,
+                message,
+                &record.dynamics365_ticket_number,
+                now,
+            )
+            .await?;
+            outcome.followups_new_sessions.push(new_id);
+        }
+        // Delivered: take it off the queue (a crash before this repeats the delivery, which
+        // is idempotent).
+        let done = key.clone();
+        sessions
+            .update(&session.id, move |cur| match cur {
+                Some(mut s) if s.pending_followups.contains(&done) => {
+                    s.pending_followups.retain(|k| k != &done);
+                    Update::Write(s, ())
+                }
+                _ => Update::Keep(()),
+            })
+            .await?;
+    }
+    tracing::info!(
+        noted = outcome.followups_noted,
+        new_sessions = outcome.followups_new_sessions.len(),
+        "follow-ups delivered"
+    );
+    Ok(outcome)
+}
+
+async fn continue_in_new_session<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    old: &Session,
+    message: &store::session::MessageEntry,
+    ticket: &str,
+    _now: i64,
+) -> Result<String, HandoffError> {
+    let new_id = continuation_id(&message.key);
+    let mut first = message.clone();
+    first.after_handoff = false;
+    let created = Session {
+        id: new_id.clone(),
+        state: SessionState::Open,
+        customer: old.customer.clone(),
+        subject: first.subject.clone().unwrap_or_else(|| old.subject.clone()),
+        thread_subject: old.thread_subject.clone(),
+        created_at: first.date.clone(),
+        last_activity: first.date.clone(),
+        messages: vec![first],
+        handoff: None,
+        pending_followups: Vec::new(),
+        previous_ticket: Some(ticket.to_string()),
+    };
+    sessions
+        .update(&new_id, move |cur| match cur {
+            None => Update::Write(created.clone(), ()),
+            Some(_) => Update::Keep(()),
+        })
+        .await?;
+    // Later replies in this thread should land in the new session, not the closed one.
+    if let Some(mid) = &message.message_id {
+        sessions
+            .repoint_message_id(
+                mid,
+                &IdEntry {
+                    session_id: new_id.clone(),
+                    message_key: Some(message.key.clone()),
+                },
+            )
+            .await?;
+    }
+    if let Some(c) = &old.customer {
+        let key = mail::subject::subject_key(&old.thread_subject);
+        if !key.is_empty() && !c.address.is_empty() {
+            sessions.set_subject(&c.address, &key, &new_id).await?;
+        }
+    }
+    Ok(new_id)
+}

@@ -1,0 +1,431 @@
+//! Handoff: one complete Dynamics case per handoff request, exactly once, and delivery of mail
+//! that arrives after the handoff.
+//!
+//! Exactly once comes from the incident's id: `uuid5(session, handoff_id)`, written create-only
+//! inside one atomic `$batch` change set, so retries and concurrent duplicates all land on the
+//! same incident. The session is marked handed off only after the case exists; a crash in
+//! between is repaired by the retry, which finds the existing case.
+
+use dynamics::{CaseRequest, DataverseClient, DynamicsError, Owner, derived_id};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use store::session::{Direction, HandoffRecord, Session, SessionState};
+use store::sessions::{Sessions, digest};
+use store::{ObjectStore, StoreError, Update};
+use tokio::sync::Mutex;
+use transcript::{Details, Entry, Thread};
+use uuid::Uuid;
+
+/// The handoff request (DESIGN.md), by direct invocation or as an SQS message body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The session to hand off.
+    pub session_id: String,
+    /// e.g. `Billing`; the title's first part.
+    #[serde(default)]
+    pub classification: Option<String>,
+    /// e.g. `negative`.
+    #[serde(default)]
+    pub sentiment: Option<String>,
+    /// Optional one-liner.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Idempotency key; requests with the same key are the same handoff.
+    #[serde(default)]
+    pub handoff_id: Option<String>,
+    /// `followup` for the notice ingest sends when mail arrives on a handed-off session: it
+    /// delivers pending follow-ups and never creates a first case.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// Settings from the function's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `DEFAULT_QUEUE_ID`.
+    pub queue_id: Option<Uuid>,
+    /// `DEFAULT_OWNER_ID`.
+    pub owner: Option<Owner>,
+    /// `DEFAULT_PRIORITY` (default 2, Normal).
+    pub priority: Option<i64>,
+    /// `TICKET_PROPERTIES`: extra incident columns.
+    pub ticket_properties: Map<String, Value>,
+    /// `SESSION_URL_TEMPLATE` with `{session_id}`.
+    pub session_url_template: Option<String>,
+}
+
+/// Column limits read from the org's metadata, cached for the life of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// incident.title MaxLength.
+    pub title: usize,
+    /// incident.description MaxLength.
+    pub description: usize,
+    /// annotation.notetext MaxLength.
+    pub note: usize,
+}
+
+impl Default for Limits {
+    /// Stock Dataverse values.
+    fn default() -> Self {
+        Limits {
+            title: 200,
+            description: 2000,
+            note: 100_000,
+        }
+    }
+}
+
+/// Process-wide cache of [`Limits`] (read once per cold start).
+#[derive(Debug, Default)]
+pub struct LimitsCache(Mutex<Option<Limits>>);
+
+impl LimitsCache {
+    /// The limits, reading metadata on first use; a column the metadata lacks keeps the stock value.
+    pub async fn get(&self, crm: &DataverseClient) -> Result<Limits, DynamicsError> {
+        let mut guard = self.0.lock().await;
+        if let Some(l) = *guard {
+            return Ok(l);
+        }
+        let stock = Limits::default();
+        let limits = Limits {
+            title: crm
+                .max_length("incident", "title")
+                .await?
+                .unwrap_or(stock.title),
+            description: crm
+                .max_length("incident", "description")
+                .await?
+                .unwrap_or(stock.description),
+            note: crm
+                .max_length("annotation", "notetext")
+                .await?
+                .unwrap_or(stock.note),
+        };
+        *guard = Some(limits);
+        Ok(limits)
+    }
+}
+
+/// What a handoff did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The session.
+    pub session_id: String,
+    /// `dynamics365_incident_id`.
+    pub incident_id: String,
+    /// `dynamics365_ticket_number`.
+    pub ticket_number: String,
+    /// False when the case already existed (a retry).
+    pub created: bool,
+    /// Ticket properties left out because Dynamics refused them: (column, why).
+    pub dropped_properties: Vec<(String, String)>,
+    /// Follow-up messages delivered as notes.
+    pub followups_noted: usize,
+    /// Follow-up messages that started a new session because the case was closed.
+    pub followups_new_sessions: Vec<String>,
+    /// The description was cut and the full transcript attached as a note.
+    pub truncated: bool,
+}
+
+/// Why a handoff failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandoffError {
+    /// No such session (permanent).
+    #[error("no session {0}")]
+    SessionNotFound(String),
+    /// The request is malformed (permanent).
+    #[error("bad handoff request: {0}")]
+    BadRequest(String),
+    /// The store failed (retryable).
+    #[error("session store")]
+    Store(#[from] StoreError),
+    /// Dynamics refused or failed.
+    #[error("Dynamics")]
+    Dynamics(#[from] DynamicsError),
+}
+
+impl HandoffError {
+    /// Worth retrying later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HandoffError::Store(_) => true,
+            HandoffError::Dynamics(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// What the operator should do.
+    pub fn fix(&self) -> String {
+        match self {
+            HandoffError::SessionNotFound(id) => {
+                format!("Check the session id {id} (`mailcase sessions` lists them).")
+            }
+            HandoffError::BadRequest(m) => format!("Send a valid handoff request: {m}."),
+            HandoffError::Store(_) => {
+                "The session store failed; the handoff will be retried.".into()
+            }
+            HandoffError::Dynamics(e) => e.fix(),
+        }
+    }
+}
+
+/// Hand a session off (or deliver its follow-ups when it already was).
+#[tracing::instrument(skip_all, fields(session_id = %req.session_id))]
+pub async fn run<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    crm: &DataverseClient,
+    settings: &Settings,
+    limits: &LimitsCache,
+    req: &Request,
+    now: i64,
+) -> Result<Outcome, HandoffError> {
+    if req.session_id.trim().is_empty() {
+        return Err(HandoffError::BadRequest("session_id is empty".into()));
+    }
+    let session = sessions
+        .load(&req.session_id)
+        .await?
+        .ok_or_else(|| HandoffError::SessionNotFound(req.session_id.clone()))?;
+    if let (SessionState::HandedOff, Some(record)) = (session.state, &session.handoff) {
+        let record = record.clone();
+        return crate::followup::deliver(sessions, crm, limits, &session, &record, now).await;
+    }
+    if req.kind.as_deref() == Some("followup") {
+        return Err(HandoffError::BadRequest(format!(
+            "session {} has not been handed off; a follow-up notice needs a handed-off session",
+            session.id
+        )));
+    }
+    let limits = limits.get(crm).await?;
+    let contact_id = contact_for(crm, &session).await?;
+    let handoff_id = req
+        .handoff_id
+        .clone()
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or_else(|| "default".into());
+    let incident_id = derived_id("incident", &format!("{}/{handoff_id}", session.id));
+    let thread = thread_of(&session);
+    let mut details = Details {
+        classification: req.classification.clone(),
+        sentiment: req.sentiment.clone(),
+        summary: req.summary.clone(),
+        session_url: settings
+            .session_url_template
+            .as_ref()
+            .map(|t| t.replace("{session_id}", &session.id)),
+        dropped_properties: Vec::new(),
+    };
+    let mut properties = settings.ticket_properties.clone();
+    let (result, truncated) = loop {
+        let description = transcript::description(&thread, &details, limits.description);
+        let notes = if description.truncated {
+            transcript::notes(&thread, &details, limits.note)
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let subject = if i == 0 {
+                        "Email transcript".to_string()
+                    } else {
+                        format!("Email transcript (part {})", i + 1)
+                    };
+                    (
+                        derived_id("note", &format!("{incident_id}/transcript/{i}")),
+                        subject,
+                        text,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let case = CaseRequest {
+            incident_id,
+            title: transcript::title(req.classification.as_deref(), &thread, limits.title),
+            description: description.text,
+            contact_id,
+            queue_id: settings.queue_id,
+            owner: settings.owner,
+            priority: settings.priority.or(Some(2)),
+            ticket_properties: properties.clone(),
+            notes,
+        };
+        match crm.create_case(&case).await {
+            Ok(r) => break (r, description.truncated),
+            Err(DynamicsError::BadRequest {
+                column, message, ..
+            }) if !properties.is_empty() => {
+                // The customer's request must reach a human: drop what Dynamics refuses and
+                // say so in the description.
+                let named = column.filter(|c| properties.contains_key(c));
+                let dropped: Vec<String> = match named {
+                    Some(c) => vec![c],
+                    None => properties.keys().cloned().collect(),
+                };
+                for c in dropped {
+                    properties.remove(&c);
+                    tracing::warn!(column = %c, "ticket property refused by Dynamics; creating the case without it");
+                    details.dropped_properties.push((c, message.clone()));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let record = HandoffRecord {
+        handoff_id,
+        dynamics365_incident_id: result.incident_id.to_string(),
+        dynamics365_ticket_number: result.ticket_number.clone(),
+        handed_off_at: mail::rfc3339_utc(now),
+        classification: req.classification.clone(),
+    };
+    let marked = record.clone();
+    let session = sessions
+        .update(&session.id, move |cur| match cur {
+            Some(mut s) if s.state == SessionState::Open => {
+                s.state = SessionState::HandedOff;
+                s.handoff = Some(marked.clone());
+                Update::Write(s.clone(), Some(s))
+            }
+            other => Update::Keep(other),
+        })
+        .await?
+        .ok_or_else(|| HandoffError::SessionNotFound(req.session_id.clone()))?;
+    tracing::info!(incident_id = %result.incident_id, created = result.created, truncated, dropped = details.dropped_properties.len(), "handed off");
+    let mut outcome = Outcome {
+        session_id: session.id.clone(),
+        incident_id: result.incident_id.to_string(),
+        ticket_number: result.ticket_number,
+        created: result.created,
+        dropped_properties: details.dropped_properties,
+        followups_noted: 0,
+        followups_new_sessions: Vec::new(),
+        truncated,
+    };
+    // Mail that raced in between reading the session and marking it handed off.
+    if !session.pending_followups.is_empty() {
+        let delivered = crate::followup::deliver(
+            sessions,
+            crm,
+            &LimitsCache::default(),
+            &session,
+            &record,
+            now,
+        )
+        .await?;
+        outcome.followups_noted = delivered.followups_noted;
+        outcome.followups_new_sessions = delivered.followups_new_sessions;
+    }
+    Ok(outcome)
+}
+
+/// The contact for the session's customer: found by email, else created under an id derived
+/// from the lower-cased address so concurrent handoffs for one new sender create one contact.
+async fn contact_for(crm: &DataverseClient, session: &Session) -> Result<Uuid, DynamicsError> {
+    let customer = session.customer.as_ref().filter(|c| !c.address.is_empty());
+    let Some(c) = customer else {
+        let id = derived_id("contact-anonymous", &session.id);
+        crm.create_contact(
+            id,
+            None,
+            "Anonymous",
+            "",
+            &format!(
+                "Created by mailcase for email session {} (no sender address)",
+                session.id
+            ),
+        )
+        .await?;
+        return Ok(id);
+    };
+    let email = c.address.to_lowercase();
+    if let Some(id) = crm.find_contact(&email).await? {
+        return Ok(id);
+    }
+    let (first, last) = split_name(c.name.as_deref(), &email);
+    let id = derived_id("contact", &email);
+    crm.create_contact(
+        id,
+        first.as_deref(),
+        &last,
+        &email,
+        &format!("Created by mailcase from email session {}", session.id),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// First and last name from a display name (`Lima, Ana` and `Ana Lima` both work); the email's
+/// local part when there is no name (lastname is required in Dynamics forms).
+pub fn split_name(name: Option<&str>, email: &str) -> (Option<String>, String) {
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    let Some(name) = name else {
+        return (
+            None,
+            email
+                .split('@')
+                .next()
+                .unwrap_or(email)
+                .chars()
+                .take(50)
+                .collect(),
+        );
+    };
+    let cut = |s: &str| s.trim().chars().take(50).collect::<String>();
+    if let Some((last, first)) = name.split_once(',') {
+        return (Some(cut(first)).filter(|f| !f.is_empty()), cut(last));
+    }
+    match name.rsplit_once(' ') {
+        Some((first, last)) => (Some(cut(first)), cut(last)),
+        None => (None, cut(name)),
+    }
+}
+
+/// The transcript's view of a session.
+pub fn thread_of(session: &Session) -> Thread {
+    Thread {
+        session_id: session.id.clone(),
+        customer_name: session.customer.as_ref().and_then(|c| c.name.clone()),
+        customer_email: session
+            .customer
+            .as_ref()
+            .map(|c| c.address.clone())
+            .filter(|a| !a.is_empty()),
+        previous_ticket: session.previous_ticket.clone(),
+        messages: session
+            .messages
+            .iter()
+            .filter(|m| !m.after_handoff)
+            .map(entry_of)
+            .collect(),
+    }
+}
+
+/// The transcript's view of one message.
+pub fn entry_of(m: &store::session::MessageEntry) -> Entry {
+    Entry {
+        timestamp: m.date.clone(),
+        direction: match m.direction {
+            Direction::Inbound => transcript::Direction::Inbound,
+            Direction::Outbound => transcript::Direction::Outbound,
+        },
+        author: m
+            .from
+            .as_ref()
+            .map(|f| match &f.name {
+                Some(n) => format!("{n} <{}>", f.address),
+                None => f.address.clone(),
+            })
+            .unwrap_or_else(|| "(unknown sender)".into()),
+        text: m.reply_text.clone(),
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| (a.filename.clone(), a.size))
+            .collect(),
+    }
+}
+
+/// Session id of the new session a follow-up starts when the case is closed.
+pub fn continuation_id(message_key: &str) -> String {
+    format!("mc-{}", &digest(&format!("continue:{message_key}"))[..16])
+}

@@ -1,0 +1,407 @@
+//! Ingest: raw mail + receipt facts -> parse -> decide -> find the session -> store once.
+//!
+//! Safe under at-least-once delivery and concurrency because every write is either create-once
+//! under a key derived from the message's identity, or a compare-and-swap on the session
+//! document. Order of writes: message body and attachments, then the session (the commit
+//! point), then the indexes; a crash anywhere is repaired by the retry, which finds the same
+//! keys.
+
+use std::sync::LazyLock;
+
+use mail::{Disposition, InboundMessage, ParseOptions};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use store::session::{AttachmentRef, Direction, MessageEntry, Session, SessionState};
+use store::sessions::{IdEntry, Sessions, attachment_key, digest, message_key};
+use store::{ObjectStore, StoreError, Update};
+
+/// Settings of the ingest use-case.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The company's own mail domains (forwards from these are attributed to the original sender).
+    pub internal_domains: Vec<String>,
+    /// Our own addresses (the support address, the sending address): mail from them is a loop.
+    pub own_addresses: Vec<String>,
+}
+
+/// An SES verdict (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`, `DISABLED`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict(pub String);
+
+impl Verdict {
+    fn failed(v: &Option<Verdict>) -> bool {
+        v.as_ref().is_some_and(|v| v.0.eq_ignore_ascii_case("FAIL"))
+    }
+}
+
+/// Facts about how the mail was received.
+#[derive(Debug, Clone, Default)]
+pub struct Receipt {
+    /// SES's id of the received mail (the `raw/` object name); for local files, a content hash.
+    pub ses_message_id: String,
+    /// When it was received (seconds since the epoch).
+    pub received_at: i64,
+    /// SES spam verdict.
+    pub spam: Option<Verdict>,
+    /// SES virus verdict.
+    pub virus: Option<Verdict>,
+}
+
+/// What ingest did with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The session it was filed into (`None` when not filed).
+    pub session_id: Option<String>,
+    /// `customer` when filed, else why not: `auto_reply`, `bounce`, `forwarding_confirmation`,
+    /// `spam`, `virus`, `loop`, `no_sender`.
+    pub disposition: String,
+    /// Human-readable reason for the disposition.
+    pub reason: String,
+    /// This call created the session.
+    pub new_session: bool,
+    /// The message was already stored (a redelivery); nothing changed.
+    pub duplicate: bool,
+    /// The session was already handed off: the message waits to reach the case as a note.
+    pub followup: bool,
+    /// The message's stable key.
+    pub message_key: String,
+}
+
+/// Why ingest could not complete; always worth a retry (parsing never fails).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Reading or writing the store failed.
+    #[error("session store")]
+    Store(#[from] StoreError),
+}
+
+/// A record of mail that was not filed, kept so an operator can find it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnfiledRecord {
+    /// SES id of the raw mail.
+    pub ses_message_id: String,
+    /// Message-ID header.
+    pub message_id: Option<String>,
+    /// Sender.
+    pub from: Option<mail::Mailbox>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Why it was not filed (see [`Outcome::disposition`]).
+    pub disposition: String,
+    /// The reason in words.
+    pub reason: String,
+    /// RFC 3339 UTC receive time.
+    pub received_at: String,
+    /// The code and link of a forwarding confirmation.
+    pub forwarding_confirmation: Option<mail::ForwardingConfirmation>,
+}
+
+/// Prefix of unfiled-mail records.
+pub const UNFILED_PREFIX: &str = "unfiled/";
+
+#[allow(clippy::expect_used)] // literal pattern
+static TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[(mc-[0-9a-f]{16})\]").expect("literal regex"));
+
+/// The session token our outbound mail carries in its subject and body.
+pub fn session_token(session_id: &str) -> String {
+    format!("[{session_id}]")
+}
+
+/// Stable key of a message: its Message-ID when it has one (so a second copy of the same mail
+/// is recognised), else the SES id (so a redelivery of the same receipt is).
+pub fn message_key_of(msg: &InboundMessage, receipt: &Receipt) -> String {
+    let identity = match &msg.message_id {
+        Some(id) => format!("mid:{id}"),
+        None => format!("ses:{}", receipt.ses_message_id),
+    };
+    digest(&identity)[..32].to_string()
+}
+
+/// File one raw message.
+#[tracing::instrument(skip_all, fields(ses_message_id = %receipt.ses_message_id))]
+pub async fn run<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    raw: &[u8],
+    receipt: &Receipt,
+    cfg: &Config,
+) -> Result<Outcome, IngestError> {
+    let opts = ParseOptions {
+        internal_domains: cfg.internal_domains.clone(),
+        received_at: Some(receipt.received_at),
+    };
+    let msg = mail::parse(raw, &opts);
+    let key = message_key_of(&msg, receipt);
+    if let Some((disposition, reason)) = not_filed(&msg, receipt, cfg) {
+        record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
+        tracing::info!(message_key = %key, disposition = %disposition, "not filed");
+        return Ok(Outcome {
+            session_id: None,
+            disposition,
+            reason,
+            new_session: false,
+            duplicate: false,
+            followup: false,
+            message_key: key,
+        });
+    }
+    file(sessions, &msg, receipt, key).await
+}
+
+/// Why a message is not filed into a customer session, if it is not.
+fn not_filed(msg: &InboundMessage, receipt: &Receipt, cfg: &Config) -> Option<(String, String)> {
+    if Verdict::failed(&receipt.virus) {
+        return Some(("virus".into(), "SES virus verdict FAIL".into()));
+    }
+    if Verdict::failed(&receipt.spam) {
+        return Some(("spam".into(), "SES spam verdict FAIL".into()));
+    }
+    // The disposition comes before the loop check: a forwarding confirmation for our own
+    // address must still be recorded as one.
+    if msg.disposition != Disposition::Customer {
+        return Some((
+            msg.disposition.as_str().into(),
+            msg.disposition_reason.clone(),
+        ));
+    }
+    if msg.customer.as_ref().is_none_or(|c| c.address.is_empty()) {
+        return Some((
+            "no_sender".into(),
+            "no sender address to reply to or link a contact with".into(),
+        ));
+    }
+    let from = msg.from.as_ref().map(|m| m.address.as_str()).unwrap_or("");
+    if !from.is_empty()
+        && cfg
+            .own_addresses
+            .iter()
+            .any(|a| mail::normalise_address(a) == from)
+    {
+        return Some(("loop".into(), "sent from our own address".into()));
+    }
+    None
+}
+
+async fn record_unfiled<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+    receipt: &Receipt,
+    key: &str,
+    disposition: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let record = UnfiledRecord {
+        ses_message_id: receipt.ses_message_id.clone(),
+        message_id: msg.message_id.clone(),
+        from: msg.from.clone(),
+        subject: msg.subject.clone(),
+        disposition: disposition.to_string(),
+        reason: reason.to_string(),
+        received_at: mail::rfc3339_utc(receipt.received_at),
+        forwarding_confirmation: msg.forwarding_confirmation.clone(),
+    };
+    sessions
+        .put_once_json(&format!("{UNFILED_PREFIX}{key}.json"), &record)
+        .await
+}
+
+async fn file<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+    receipt: &Receipt,
+    key: String,
+) -> Result<Outcome, IngestError> {
+    let own_entry = match &msg.message_id {
+        Some(id) => sessions.find_message_id(id).await?,
+        None => None,
+    };
+    // Fast path for a redelivery: the message is indexed and in its session already.
+    if let Some(IdEntry {
+        session_id,
+        message_key: Some(k),
+    }) = &own_entry
+        && *k == key
+        && sessions
+            .load(session_id)
+            .await?
+            .is_some_and(|s| s.contains(&key))
+    {
+        return Ok(outcome(session_id, &key, false, true, false));
+    }
+    let found = match own_entry {
+        Some(e) => Some(e.session_id),
+        None => find_session(sessions, msg).await?,
+    };
+    let session_id = found.unwrap_or_else(|| format!("mc-{}", &digest(&key)[..16]));
+
+    // Bodies first: a crash after this leaves only objects the retry writes again.
+    let mut stored = msg.clone();
+    let mut attachments = Vec::with_capacity(msg.attachments.len());
+    for (i, a) in msg.attachments.iter().enumerate() {
+        let akey = attachment_key(&session_id, &key, i, &a.filename);
+        sessions
+            .put_once(&akey, a.content.clone(), &a.content_type)
+            .await?;
+        attachments.push(AttachmentRef {
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            inline: a.inline,
+            winmail: a.winmail,
+            key: akey,
+        });
+    }
+    for a in &mut stored.attachments {
+        a.content = Vec::new();
+    }
+    sessions
+        .put_once_json(&message_key(&session_id, &key), &stored)
+        .await?;
+
+    let entry = MessageEntry {
+        key: key.clone(),
+        message_id: msg.message_id.clone(),
+        direction: Direction::Inbound,
+        date: msg.date.clone(),
+        timestamp: msg.timestamp,
+        from: msg.from.clone(),
+        subject: msg.subject.clone(),
+        reply_text: msg.reply_text.clone(),
+        attachments,
+        after_handoff: false,
+        ses_message_id: Some(receipt.ses_message_id.clone()),
+    };
+    let (created, followup, duplicate) = sessions
+        .update(&session_id, |current| {
+            commit(current, &session_id, msg, entry.clone())
+        })
+        .await?;
+
+    // Indexes last. Ids this message only references are claimed too, so a parent that
+    // arrives after its reply finds this session.
+    if let Some(id) = &msg.message_id {
+        let mine = IdEntry {
+            session_id: session_id.clone(),
+            message_key: Some(key.clone()),
+        };
+        sessions.claim_message_id(id, &mine).await?;
+    }
+    if created {
+        let phantom = IdEntry {
+            session_id: session_id.clone(),
+            message_key: None,
+        };
+        for id in referenced_ids(msg) {
+            sessions.claim_message_id(id, &phantom).await?;
+        }
+        if let Some(customer) = &msg.customer {
+            let subject_key = mail::subject::subject_key(&msg.thread_subject);
+            if !subject_key.is_empty() && !customer.address.is_empty() {
+                sessions
+                    .set_subject(&customer.address, &subject_key, &session_id)
+                    .await?;
+            }
+        }
+    }
+    tracing::info!(session_id = %session_id, message_key = %key, new_session = created, duplicate, followup, "filed");
+    Ok(outcome(&session_id, &key, created, duplicate, followup))
+}
+
+/// The session update: create, append, or recognise a duplicate. Returns (created, followup,
+/// duplicate).
+fn commit(
+    current: Option<Session>,
+    session_id: &str,
+    msg: &InboundMessage,
+    mut entry: MessageEntry,
+) -> Update<Session, (bool, bool, bool)> {
+    match current {
+        None => {
+            let session = Session {
+                id: session_id.to_string(),
+                state: SessionState::Open,
+                customer: msg.customer.clone(),
+                subject: msg.subject.clone().unwrap_or_default(),
+                thread_subject: msg.thread_subject.clone(),
+                created_at: msg.date.clone(),
+                last_activity: msg.date.clone(),
+                messages: vec![entry],
+                handoff: None,
+                pending_followups: Vec::new(),
+                previous_ticket: None,
+            };
+            Update::Write(session, (true, false, false))
+        }
+        Some(session) if session.contains(&entry.key) => Update::Keep((false, false, true)),
+        Some(mut session) => {
+            let followup = session.state == SessionState::HandedOff;
+            if followup {
+                entry.after_handoff = true;
+                session.pending_followups.push(entry.key.clone());
+            }
+            session.insert(entry);
+            Update::Write(session, (false, followup, false))
+        }
+    }
+}
+
+fn outcome(session_id: &str, key: &str, created: bool, duplicate: bool, followup: bool) -> Outcome {
+    Outcome {
+        session_id: Some(session_id.to_string()),
+        disposition: "customer".into(),
+        reason: "filed".into(),
+        new_session: created,
+        duplicate,
+        followup,
+        message_key: key.to_string(),
+    }
+}
+
+/// In-Reply-To first, then References newest first; at most 20 ids.
+fn referenced_ids(msg: &InboundMessage) -> Vec<&String> {
+    let mut ids: Vec<&String> = Vec::new();
+    for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
+        if !ids.contains(&id) && Some(id) != msg.message_id.as_ref() {
+            ids.push(id);
+        }
+    }
+    ids.truncate(20);
+    ids
+}
+
+/// Threading order (DESIGN.md): referenced ids, then a session token in the subject or body,
+/// then the same customer with the same thread subject while that session is open.
+async fn find_session<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+) -> Result<Option<String>, StoreError> {
+    for id in referenced_ids(msg) {
+        if let Some(e) = sessions.find_message_id(id).await? {
+            return Ok(Some(e.session_id));
+        }
+    }
+    let subject = msg.subject.as_deref().unwrap_or("");
+    for text in [subject, msg.text.as_str()] {
+        if let Some(token) = TOKEN.captures(text).and_then(|c| c.get(1))
+            && sessions.load(token.as_str()).await?.is_some()
+        {
+            return Ok(Some(token.as_str().to_string()));
+        }
+    }
+    let Some(customer) = &msg.customer else {
+        return Ok(None);
+    };
+    let subject_key = mail::subject::subject_key(&msg.thread_subject);
+    if subject_key.is_empty() || customer.address.is_empty() {
+        return Ok(None);
+    }
+    if let Some(hint) = sessions
+        .find_subject(&customer.address, &subject_key)
+        .await?
+        && let Some(s) = sessions.load(&hint.session_id).await?
+        && s.state == SessionState::Open
+    {
+        return Ok(Some(s.id));
+    }
+    Ok(None)
+}

@@ -1,0 +1,27 @@
+//! mailcase use-cases, generic over ports: [`ingest`] files inbound mail into sessions,
+//! [`handoff`] turns a session into one Dynamics case, [`followup`] delivers later mail.
+//!
+//! No AWS SDK, HTTP or clock here: functions and tools build the adapters and pass time in.
+#![warn(missing_docs)]
+
+pub mod followup;
+pub mod handoff;
+pub mod ingest;
+pub mod time;
+
+use std::fmt;
+
+/// Display an error with its whole source chain on one line (`a: b: c`), for logs and the CLI.
+pub struct DisplayChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}

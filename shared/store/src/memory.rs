@@ -1,0 +1,94 @@
+//! In-memory adapter for unit tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::{Etag, Object, ObjectStore, StoreError};
+
+/// Objects in a shared map; clones share the same objects.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryObjectStore {
+    objects: Arc<Mutex<BTreeMap<String, Object>>>,
+}
+
+pub(crate) fn etag_of(bytes: &[u8]) -> Etag {
+    Etag(format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16])))
+}
+
+impl MemoryObjectStore {
+    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<String, Object>) -> R) -> Result<R, StoreError> {
+        let mut guard = self
+            .objects
+            .lock()
+            .map_err(|_| StoreError::backend("memory store lock poisoned"))?;
+        Ok(f(&mut guard))
+    }
+}
+
+impl ObjectStore for MemoryObjectStore {
+    async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
+        self.with(|m| m.get(key).cloned())
+    }
+
+    async fn put_new(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<Etag, StoreError> {
+        self.with(|m| {
+            if m.contains_key(key) {
+                return Err(StoreError::Conflict { key: key.into() });
+            }
+            let etag = etag_of(&bytes);
+            m.insert(
+                key.into(),
+                Object {
+                    bytes,
+                    etag: etag.clone(),
+                },
+            );
+            Ok(etag)
+        })?
+    }
+
+    async fn put_if_match(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &str,
+        etag: &Etag,
+    ) -> Result<Etag, StoreError> {
+        self.with(|m| match m.get(key) {
+            Some(o) if &o.etag == etag => {
+                let new = etag_of(&bytes);
+                m.insert(
+                    key.into(),
+                    Object {
+                        bytes,
+                        etag: new.clone(),
+                    },
+                );
+                Ok(new)
+            }
+            _ => Err(StoreError::Conflict { key: key.into() }),
+        })?
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|m| {
+            m.keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect()
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|m| {
+            m.remove(key);
+        })
+    }
+}

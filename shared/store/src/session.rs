@@ -1,0 +1,153 @@
+//! The session: one email thread with one customer, as stored in `sessions/<id>/session.json`.
+
+use mail::Mailbox;
+use serde::{Deserialize, Serialize};
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Collecting messages; no case yet.
+    Open,
+    /// A Dynamics incident was created; later mail becomes follow-up notes.
+    HandedOff,
+}
+
+impl SessionState {
+    /// The snake_case name used in JSON and listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Open => "open",
+            SessionState::HandedOff => "handed_off",
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the customer (or forwarded on the customer's behalf).
+    Inbound,
+    /// Sent by us.
+    Outbound,
+}
+
+/// An attachment stored once under the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    /// Decoded, path-free file name.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Inline part (e.g. an image in the HTML body).
+    pub inline: bool,
+    /// Outlook TNEF container whose contents are not decoded.
+    #[serde(default)]
+    pub winmail: bool,
+    /// Store key of the content.
+    pub key: String,
+}
+
+/// One message of a session: enough to render the transcript without reading anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEntry {
+    /// Stable key of the message (hash of its Message-ID, or of the SES id when it has none).
+    pub key: String,
+    /// RFC 5322 Message-ID (for outbound mail, the id SES assigned).
+    pub message_id: Option<String>,
+    /// Who wrote it.
+    pub direction: Direction,
+    /// RFC 3339 UTC.
+    pub date: String,
+    /// Seconds since the epoch; messages are kept in this order.
+    pub timestamp: i64,
+    /// Author.
+    pub from: Option<Mailbox>,
+    /// Decoded subject.
+    pub subject: Option<String>,
+    /// What the author newly wrote (quoted history removed).
+    pub reply_text: String,
+    /// Attachments, stored under the session.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    /// Arrived after the session was handed off (delivered to the case as a note).
+    #[serde(default)]
+    pub after_handoff: bool,
+    /// SES receipt id of the raw mail (`raw/<id>`), when it came through SES.
+    #[serde(default)]
+    pub ses_message_id: Option<String>,
+}
+
+/// The result of the handoff to Dynamics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffRecord {
+    /// Idempotency key of the handoff request.
+    pub handoff_id: String,
+    /// The incident's id.
+    pub dynamics365_incident_id: String,
+    /// The incident's ticket number (e.g. `CAS-01001-X1Y2Z3`).
+    pub dynamics365_ticket_number: String,
+    /// When the incident was created (RFC 3339 UTC).
+    pub handed_off_at: String,
+    /// Classification given with the request.
+    #[serde(default)]
+    pub classification: Option<String>,
+}
+
+/// One email thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Session id (`mc-` + 16 hex digits); also the token our outbound mail carries.
+    pub id: String,
+    /// Open or handed off.
+    pub state: SessionState,
+    /// Who the case is for.
+    pub customer: Option<Mailbox>,
+    /// Subject of the first message.
+    pub subject: String,
+    /// Normalised thread subject.
+    pub thread_subject: String,
+    /// RFC 3339 UTC of the first message.
+    pub created_at: String,
+    /// RFC 3339 UTC of the newest message.
+    pub last_activity: String,
+    /// Messages in timestamp order.
+    pub messages: Vec<MessageEntry>,
+    /// Set once the case exists.
+    #[serde(default)]
+    pub handoff: Option<HandoffRecord>,
+    /// Keys of messages that arrived after the handoff and still have to reach the case.
+    #[serde(default)]
+    pub pending_followups: Vec<String>,
+    /// Ticket number of an earlier, closed case this thread continues.
+    #[serde(default)]
+    pub previous_ticket: Option<String>,
+}
+
+impl Session {
+    /// True when the message with this key is already in the session.
+    pub fn contains(&self, key: &str) -> bool {
+        self.messages.iter().any(|m| m.key == key)
+    }
+
+    /// Insert a message in timestamp order (arrival order among equal timestamps) and update
+    /// `last_activity`. Returns false, changing nothing, when the key is already present.
+    pub fn insert(&mut self, entry: MessageEntry) -> bool {
+        if self.contains(&entry.key) {
+            return false;
+        }
+        let at = self
+            .messages
+            .iter()
+            .position(|m| m.timestamp > entry.timestamp)
+            .unwrap_or(self.messages.len());
+        self.messages.insert(at, entry);
+        if let Some(newest) = self.messages.iter().max_by_key(|m| m.timestamp) {
+            self.last_activity = newest.date.clone();
+        }
+        true
+    }
+}

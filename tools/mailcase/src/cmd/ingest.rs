@@ -1,0 +1,99 @@
+//! `mailcase ingest`: file .eml files into sessions with the same code as the Lambda.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use app::ingest::{Config, Receipt};
+use serde_json::json;
+use store::sessions::digest;
+
+use super::store::{StoreArgs, with_sessions};
+
+/// Arguments of `mailcase ingest`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Company mail domains (see `mailcase parse`); also INTERNAL_DOMAINS.
+    #[arg(
+        long = "internal-domain",
+        env = "INTERNAL_DOMAINS",
+        value_delimiter = ','
+    )]
+    internal_domains: Vec<String>,
+    /// Our support address; mail from it is a loop. Also SUPPORT_ADDRESS.
+    #[arg(long, env = "SUPPORT_ADDRESS")]
+    support_address: Option<String>,
+    /// .eml files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// Ingest each file and print one JSON line per file.
+pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let cfg = Config {
+        internal_domains: args
+            .internal_domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .collect(),
+        own_addresses: args.support_address.iter().cloned().collect(),
+    };
+    let mut failed = false;
+    with_sessions!(args.store, |sessions| {
+        for file in &args.files {
+            let line = match std::fs::read(file) {
+                Err(e) => {
+                    failed = true;
+                    json!({"file": file, "error": format!("cannot read: {e}")})
+                }
+                Ok(raw) => {
+                    // A local file has no SES id: its content hash plays that role, so ingesting
+                    // the same file twice is a redelivery.
+                    let receipt = Receipt {
+                        ses_message_id: format!("local-{}", &digest_bytes(&raw)[..32]),
+                        received_at: mtime(file).unwrap_or(0),
+                        spam: None,
+                        virus: None,
+                    };
+                    match app::ingest::run(&sessions, &raw, &receipt, &cfg).await {
+                        Ok(o) => json!({
+                            "file": file,
+                            "session_id": o.session_id,
+                            "disposition": o.disposition,
+                            "new_session": o.new_session,
+                            "duplicate": o.duplicate,
+                            "followup": o.followup,
+                            "reason": o.reason,
+                        }),
+                        Err(e) => {
+                            failed = true;
+                            json!({"file": file, "error": app::DisplayChain(&e).to_string()})
+                        }
+                    }
+                }
+            };
+            println!("{line}");
+        }
+    });
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn digest_bytes(raw: &[u8]) -> String {
+    digest(&String::from_utf8_lossy(raw))
+}
+
+fn mtime(file: &PathBuf) -> Option<i64> {
+    let modified = std::fs::metadata(file).ok()?.modified().ok()?;
+    i64::try_from(
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs(),
+    )
+    .ok()
+}
