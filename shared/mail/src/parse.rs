@@ -147,7 +147,9 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         plain = kind;
         attachments.extend(recovered);
     }
+    let forwarded = subject.as_deref().is_some_and(subject::is_forward);
     let reply_text = match &plain {
+        BodyKind::Plain if forwarded => strip::forward_text(&text),
         BodyKind::Plain => strip::reply_text(&text),
         BodyKind::Html(html) => strip::reply_html(html),
         BodyKind::None => String::new(),
@@ -194,7 +196,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
 }
 
 fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
-    let text = String::from_utf8_lossy(raw).replace('\0', "");
+    let text = normalise_text(&String::from_utf8_lossy(raw));
     let (timestamp, date) = date_of(None, opts.received_at);
     let classified = classify::classify(
         &Headers::empty(),
@@ -350,9 +352,13 @@ pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
     (text, BodyKind::Html(html))
 }
 
-/// LF line ends, no NULs, no trailing blanks.
+/// LF line ends, no control characters but tab, no trailing blanks.
 pub(crate) fn normalise_text(s: &str) -> String {
-    let s = s.replace("\r\n", "\n").replace(['\r', '\0'], "\n");
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    let s: String = s
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
+        .collect();
     s.trim_end().to_string()
 }
 

@@ -35,6 +35,41 @@ pub fn thread_subject(subject: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// True when the subject marks a forward (`Fwd:`, `FW:`, `WG:`, `TR:`, `RV:`, `VS:`, `Doorst:`,
+/// `Enc:`, `I:`, `PD:`, `转发:`, `轉寄:`, `転送:`), possibly after `[list]` tags.
+pub fn is_forward(subject: &str) -> bool {
+    let s = subject.trim_start();
+    let s = match s.strip_prefix('[') {
+        Some(rest) => rest
+            .split_once(']')
+            .map(|(_, r)| r.trim_start())
+            .unwrap_or(s),
+        None => s,
+    };
+    let head: String = s.chars().take(12).collect::<String>().to_lowercase();
+    let Some((prefix, _)) = head.split_once([':', '：']) else {
+        return false;
+    };
+    matches!(
+        prefix.trim(),
+        "fwd"
+            | "fw"
+            | "wg"
+            | "tr"
+            | "rv"
+            | "vs"
+            | "doorst"
+            | "enc"
+            | "i"
+            | "pd"
+            | "vl"
+            | "fs"
+            | "转发"
+            | "轉寄"
+            | "転送"
+    )
+}
+
 /// Lower-case key of a thread subject, for matching two messages to one thread.
 pub fn subject_key(subject: &str) -> String {
     thread_subject(subject).to_lowercase()

@@ -2,7 +2,12 @@
 
 use proptest::prelude::*;
 
-fn corpus() -> Vec<Vec<u8>> {
+fn corpus() -> &'static [Vec<u8>] {
+    static CORPUS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(load_corpus)
+}
+
+fn load_corpus() -> Vec<Vec<u8>> {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("fixture dir")
