@@ -1,10 +1,7 @@
 //! Lambda entry point of `ingest`: wiring only (config, AWS clients, store), built once per
 //! cold start; the work is in `handler.rs` and `app::ingest`.
 
-mod config;
-mod event;
-mod handler;
-
+use ingest::{config, handler};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 use store::S3ObjectStore;

@@ -12,6 +12,7 @@ use std::future::Future;
 
 use serde::{Serialize, de::DeserializeOwned};
 
+mod counting;
 mod dir;
 mod memory;
 #[cfg(feature = "s3")]
@@ -19,6 +20,7 @@ mod s3;
 pub mod session;
 pub mod sessions;
 
+pub use counting::{CountingObjectStore, Counts};
 pub use dir::DirObjectStore;
 pub use memory::MemoryObjectStore;
 #[cfg(feature = "s3")]

@@ -1,0 +1,90 @@
+//! A decorator that counts requests, for benchmarks and request-budget tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Etag, Object, ObjectStore, StoreError};
+
+/// Counts of each operation.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// `get` calls.
+    pub gets: AtomicU64,
+    /// `put_new` and `put_if_match` calls.
+    pub puts: AtomicU64,
+    /// `list` calls.
+    pub lists: AtomicU64,
+    /// `delete` calls.
+    pub deletes: AtomicU64,
+}
+
+impl Counts {
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        [&self.gets, &self.puts, &self.lists, &self.deletes]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+    /// (gets, puts).
+    pub fn gets_puts(&self) -> (u64, u64) {
+        (
+            self.gets.load(Ordering::Relaxed),
+            self.puts.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Wraps a store and counts what goes through it.
+#[derive(Debug, Clone)]
+pub struct CountingObjectStore<O> {
+    inner: O,
+    /// The counts (shared by clones).
+    pub counts: Arc<Counts>,
+}
+
+impl<O> CountingObjectStore<O> {
+    /// Count requests to `inner`.
+    pub fn new(inner: O) -> Self {
+        CountingObjectStore {
+            inner,
+            counts: Arc::new(Counts::default()),
+        }
+    }
+}
+
+impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
+    async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
+        self.counts.gets.fetch_add(1, Ordering::Relaxed);
+        self.inner.get(key).await
+    }
+    async fn put_new(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Etag, StoreError> {
+        self.counts.puts.fetch_add(1, Ordering::Relaxed);
+        self.inner.put_new(key, bytes, content_type).await
+    }
+    async fn put_if_match(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        etag: &Etag,
+    ) -> Result<Etag, StoreError> {
+        self.counts.puts.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .put_if_match(key, bytes, content_type, etag)
+            .await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.counts.lists.fetch_add(1, Ordering::Relaxed);
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.counts.deletes.fetch_add(1, Ordering::Relaxed);
+        self.inner.delete(key).await
+    }
+}

@@ -1,0 +1,97 @@
+//! Ingest benchmark against a real moto server: S3 requests per message (new thread, reply,
+//! redelivery) and peak memory per message size (10 KB, 1 MB, 30 MB). `cargo bench -p it --bench ingest`.
+//! Peak memory is the process high-water mark (VmHWM) after each size, sizes in increasing
+//! order, so each line bounds that size's peak.
+
+use std::time::Instant;
+
+use app::ingest::{Config, Receipt};
+use store::sessions::Sessions;
+use store::{CountingObjectStore, S3ObjectStore};
+use testkit::MotoServer;
+
+fn message(id: &str, in_reply_to: Option<&str>, size: usize) -> Vec<u8> {
+    let mut s = format!(
+        "From: Ana <ana@client.example>\r\nTo: support@acme.com\r\nSubject: Re: Logs\r\nMessage-ID: <{id}>\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\n"
+    );
+    if let Some(p) = in_reply_to {
+        s.push_str(&format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"));
+    }
+    s.push_str("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHere you go.\r\n\r\nOn Mon, Support <support@acme.com> wrote:\r\n> please send logs\r\n");
+    s.push_str("--b\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=logs.zip\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    while s.len() < size {
+        s.push_str(line);
+    }
+    s.push_str("--b--\r\n");
+    s.into_bytes()
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+#[tokio::main]
+async fn main() {
+    let moto = MotoServer::start();
+    let bucket = moto.bucket("bench").await;
+    let store = CountingObjectStore::new(S3ObjectStore::new(moto.s3().await, &bucket, None));
+    let counts = store.counts.clone();
+    let sessions = Sessions::new(store);
+    let cfg = Config::default();
+    let receipt = |id: &str| Receipt {
+        ses_message_id: id.into(),
+        received_at: 0,
+        spam: None,
+        virus: None,
+    };
+    println!("ingest benchmark (moto S3 on 127.0.0.1; requests counted at the store port)");
+    println!(
+        "{:<34} {:>6} {:>6} {:>6} {:>10} {:>12}",
+        "case", "GET", "PUT", "total", "ms", "peak RSS MB"
+    );
+    for (label, size) in [
+        ("10 KB", 10_000usize),
+        ("1 MB", 1_000_000),
+        ("30 MB", 30_000_000),
+    ] {
+        let root_id = format!("root-{label}@x");
+        let root = message(&root_id, None, size);
+        let reply = message(&format!("reply-{label}@x"), Some(&root_id), size);
+        for (case, raw, ses) in [
+            ("new thread", &root, format!("a-{label}")),
+            ("reply in thread", &reply, format!("b-{label}")),
+            ("redelivery", &reply, format!("b-{label}")),
+        ] {
+            let (g0, p0) = counts.gets_puts();
+            let started = Instant::now();
+            app::ingest::run(&sessions, raw, &receipt(&ses), &cfg)
+                .await
+                .expect("ingest");
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let (g1, p1) = counts.gets_puts();
+            println!(
+                "{:<34} {:>6} {:>6} {:>6} {:>10.1} {:>12.1}",
+                format!("{label} {case}"),
+                g1 - g0,
+                p1 - p0,
+                (g1 - g0) + (p1 - p0),
+                ms,
+                peak_rss_mb()
+            );
+        }
+    }
+    println!("(the Lambda handler adds one GET for raw/<id>; attachments add one PUT each)");
+}
