@@ -1,89 +1,190 @@
-//! The language tables, as regexes compiled once.
-
-use std::sync::LazyLock;
+//! Line classifiers: reply headers, Outlook header blocks, separators and device signatures in
+//! the languages support mail arrives in.
+//!
+//! Every pattern is a `regex` (finite automata, linear time) applied to one short line or a
+//! window of at most three joined lines, so no input can trigger catastrophic backtracking.
+//! Callers only hand in lines shorter than [`MAX_HEADER_LINE`].
 
 use regex::Regex;
+use std::sync::LazyLock;
 
-#[allow(clippy::expect_used)] // literal patterns, each exercised by the table tests
-fn re(p: &str) -> Regex {
-    Regex::new(p).expect("literal regex in strip/lang.rs")
+/// Longer lines are never reply headers; skipping them keeps huge one-line bodies cheap.
+pub(super) const MAX_HEADER_LINE: usize = 400;
+
+/// A pattern that fails to compile disables its rule instead of panicking; the unit tests
+/// assert that every pattern compiles.
+fn compile(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
 }
 
-/// "On <date>, <name> wrote:" with the verb last (en, fr, es, pt, it, pl, cs, ru, vi).
-pub static WROTE_VERB_LAST: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^\s*(?:on|le|el|em|no dia|il|w dniu|dnia|dne|vào|в)\b.{2,300}?(?:wrote|writes|a\s+écrit|escribió|escreveu|ha\s+scritto|napisał(?:\(a\)|a)?|napisała|napsal(?:\(a\)|a)?|написал(?:\(а\)|а)?|đã viết)\s*[:：]\s*$",
+fn is_match(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(text))
+}
+
+/// Hyphen-like characters: Proton and some clients use U+2010 instead of ASCII dashes.
+const DASH: &str = r"[-‐‑‒–—―]";
+
+/// Verbs of "X wrote:" attribution lines in the supported languages.
+const VERBS: &str = r"(?:wrote|writes|schrieb|a\s+écrit|a\s+ecrit|écrit|escribió|escribio|escreveu|schreef|geschreven|ha\s+scritto|scrisse|skrev|napisał|napisała|napisal|pisze|napsal|napsala|kirjoitti|написал|написала|đã\s+viết|yazdı)";
+
+/// `On <date>, <name> wrote:` and its translations: opener, date (checked separately), verb,
+/// then anything up to the final colon (`Am … schrieb Name <addr>:`, `napisał(a):`).
+static OPENER_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i)^(?:on|am|le|el|em|op|il|den|på|w\s+dniu|dnia|dne|vào|в)\s.{{0,300}}?{VERBS}\b.{{0,200}}[:：]$"
+    ))
+});
+
+/// Date first, verb later: `ons 4 dec. 2024 kl. 20:42 skrev Person <a@b>:`, Gmail pl
+/// `wt., 12 mar 2024 o 10:15 Bob <bob@x.com> napisał(a):`.
+static DATE_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i)^[\p{{L}}.,]{{0,12}}\s*\d{{1,4}}[./\-\s年].{{0,250}}?(?:{VERBS}|пользователь)\b.{{0,200}}[:：]$"
+    ))
+});
+
+/// Date and time, then an address and a colon, no verb: Japanese Gmail
+/// `2024年3月12日(火) 10:15 name <addr>:`, `2014-10-17 11:28 GMT+03:00 Bob <bob@x.com>:`.
+static DATE_ADDR: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?i)^[\p{L}.,()]{0,12}\s*\d{1,4}\D{0,12}\d{1,4}.{0,80}?\d{1,2}:\d{2}.{0,200}?[\w.+\-]+@[\w.\-]+>?\)?\s*[:：]$",
     )
 });
 
-/// "Am <date> schrieb <name>:" with the verb before the name (de, nl, sv, da, no).
-pub static WROTE_VERB_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^\s*(?:am|op|den|på|d\.)\s.{2,300}?\b(?:schrieb|schreef|geschreven|skrev|skrevet)\b[^:：]{0,150}[:：]\s*$",
+/// `Bob Smith <bob@x.com> wrote:` without an opener.
+static ADDR_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i)^.{{0,160}}[\w.+\-]+@[\w.\-]+>?\)?\s*{VERBS}\s*[:：]$"
+    ))
+});
+
+/// Verb-final CJK forms: zh `…写道：`, ja `…さんは書きました:`, ko `…님이 작성:`.
+static CJK_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(r"(?:写道|寫道|書きました|のメール|님이\s*작성|작성하였습니다|작성했습니다)\s*[:：]$")
+});
+
+/// Whether a (possibly joined) line is a reply attribution such as `On … wrote:`.
+/// `first_line_has_date` must say whether the window's first line contains a digit: every real
+/// attribution starts with its date, which keeps prose like "On Monday John wrote:" as text.
+pub(super) fn is_wrote_text(text: &str, first_line_has_date: bool) -> bool {
+    if !(text.ends_with(':') || text.ends_with('：')) {
+        return false;
+    }
+    if first_line_has_date
+        && (is_match(&OPENER_WROTE, text)
+            || is_match(&DATE_WROTE, text)
+            || is_match(&DATE_ADDR, text))
+    {
+        return true;
+    }
+    let has_at = text.contains('@');
+    if has_at && is_match(&ADDR_WROTE, text) {
+        return true;
+    }
+    let has_digit = text.chars().any(|c| c.is_ascii_digit());
+    (has_digit || has_at || text.contains("さん")) && is_match(&CJK_WROTE, text)
+}
+
+/// Label of the first line of an Outlook header block (`From:`, `*Von:*`, `De :`, `差出人:`).
+static FROM_LABEL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?i)^\*{0,2}\s*(?:from|von|de|van|da|fra|från|od|от|lähettäjä|kimden|feladó|差出人|发件人|發件人|寄件者|보낸\s?사람)\s*\*{0,2}\s*[:：]",
     )
 });
 
-/// Attributions that open with a weekday or a date instead of an opener word
-/// ("ons 4 dec. 2024 kl. 20:42 skrev …:", "4 dec. 2024 kl. 18:36 skrev …:"): a year and a time
-/// or an address must come before the verb, so prose that ends "I wrote:" stays.
-pub static WROTE_DATED: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^\s*\S{0,12}\s?.{0,80}\b\d{4}\b.{0,120}(?:\d{1,2}[:.]\d{2}|@).{0,150}?(?:\b(?:schrieb|schreef|skrev|wrote|escribió|escreveu|napisał(?:\(a\)|a)?)\b|a\s+écrit|ha\s+scritto)[^:：]{0,150}[:：]\s*$",
+/// Labels of the other lines of an Outlook header block.
+static OTHER_LABEL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?i)^\*{0,2}\s*(?:sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|kopie|envoyé|envoye|à|a|objet|enviado|enviado\s+el|enviada|fecha|para|asunto|assunto|data|verzonden|aan|onderwerp|inviato|oggetto|skickat|till|ämne|kopia|sendt|dato|til|emne|wysłano|wysłane|do|temat|odesláno|komu|předmět|送信日時|日時|宛先|件名|发送时间|發送時間|时间|日期|收件人|主题|主旨|抄送|副本|날짜|보낸\s?날짜|받는\s?사람|제목|참조|отправлено|дата|кому|тема|lähetetty|vastaanottaja|aihe|gönderildi|tarih|kime|konu|elküldve|címzett|tárgy)\s*\*{0,2}\s*[:：]",
     )
 });
 
-/// A divider line of dashes or underscores (Outlook puts one above its header block).
-pub static DIVIDER: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*[-_‐]{10,}\s*$"));
+/// Whether a trimmed line starts an Outlook header block (`From:` and localized forms).
+pub(super) fn is_from_label(line: &str) -> bool {
+    is_match(&FROM_LABEL, line)
+}
 
-/// Attributions without an opener word: CJK, numeric dates with an address, Android.
-pub static WROTE_OTHER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?ix)^\s*(?:
-        \d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,200}[:：] |
-        .{0,200}(?:さんは書きました|のメッセージ|写道|寫道|님이\s*작성\S{0,6})\s*[:：]? |
-        \d{4}[-/.]\d{1,2}[-/.]\d{1,2}[\sT,].{0,150}(?:@|wrote|schrieb|написал).{0,150}[:：] |
-        \d{1,2}[./]\d{1,2}[./]\d{2,4}[\s,].{0,150}(?:@|wrote|schrieb|написал).{0,150}[:：] |
-        -{3,}\s.{0,200}\s(?:wrote|schrieb|a\s+écrit|escribió)\s*-{3,}
-    )\s*$")
+/// Whether a trimmed line is a `Sent:`/`To:`/`Subject:`… line of an Outlook header block.
+pub(super) fn is_other_label(line: &str) -> bool {
+    is_match(&OTHER_LABEL, line)
+}
+
+/// `-----Original Message-----` in every language, Proton's U+2010 form and QQ's `原始邮件`.
+static ORIGINAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i)^[\s*_=]*{DASH}{{2,}}\s*(?:original\s+message|original|reply\s+message|ursprüngliche\s+nachricht|ursprungliche\s+nachricht|antwort\s+nachricht|oprindelig\s+meddelelse|message\s+d['’]origine|mensaje\s+original|oorspronkelijk\s+bericht|messaggio\s+originale|ursprungligt\s+meddelande|wiadomość\s+oryginalna|mensagem\s+original|původní\s+zpráva|opprinnelig\s+melding|alkuperäinen\s+viesti|исходное\s+сообщение|原始邮件|原始郵件|元のメッセージ|원본\s+메시지)\s*{DASH}{{2,}}[\s*_=]*$"
+    ))
 });
 
-/// A word that opens an attribution (used to avoid joining a content line onto the next one).
-pub static OPENER: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^\s*(?:on|am|le|el|em|op|il|den|på|w dniu|dnia|dne)\s"));
+/// Whether a trimmed line is an "original message" separator.
+pub(super) fn is_original_marker(line: &str) -> bool {
+    is_match(&ORIGINAL, line)
+}
 
-/// "-----Original Message-----" in many languages.
-pub static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^\s*[-‐_=*]{2,}\s*(?:original\s+message|original\s+e-?mail|reply\s+message|ursprüngliche\s+nachricht|antwort\s+nachricht|oprindelig\s+meddelelse|message\s+d['’]origine|mensaje\s+original|mensagem\s+original|oorspronkelijk\s+bericht|origineel\s+bericht|messaggio\s+originale|ursprungligt\s+meddelande|opprinnelig\s+melding|wiadomość\s+oryginalna|oryginalna\s+wiadomość|původní\s+zpráva|alkuperäinen\s+viesti|исходное\s+сообщение|原始邮件|原始郵件|元のメッセージ|original)\s*[-‐_=*]{2,}\s*$",
+/// Forward banners: Gmail/Thunderbird dashes form and Apple's `Begin forwarded message:`.
+static FORWARD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i)^(?:{DASH}{{2,}}\s*(?:forwarded\s+message|forwarded\s+e-?mail|forwarded|weitergeleitete\s+nachricht|message\s+transf[ée]r[ée]|mensaje\s+reenviado|mensagem\s+(?:re)?encaminhada|doorgestuurd\s+bericht|messaggio\s+inoltrato|vidarebefordrat\s+meddelande|videresendt\s+(?:meddelelse|besked|melding)|wiadomość\s+przekazana|przekazana\s+wiadomość|přeposlaná\s+zpráva|転送メッセージ|转发的?邮件|전달된\s+메시지|пересылаемое\s+сообщение)\s*{DASH}{{2,}}|(?:begin\s+forwarded\s+message|anfang\s+der\s+weitergeleiteten\s+nachricht|début\s+du\s+message\s+(?:réexpédié|transféré|réenvoyé)|(?:inicio|comienzo)\s+del\s+mensaje\s+reenviado|início\s+da\s+mensagem\s+(?:re)?encaminhada|begin\s+doorgestuurd\s+bericht|inizio\s+messaggio\s+inoltrato|vidarebefordrat\s+mejl|start\s+på\s+videresendt\s+(?:besked|melding)|początek\s+przekazywanej\s+wiadomości|転送されたメッセージ)\s*[:：])\s*$"
+    ))
+});
+
+/// Whether a trimmed line announces a forwarded message (which is content, not history).
+pub(super) fn is_forward_marker(line: &str) -> bool {
+    is_match(&FORWARD, line)
+}
+
+/// "Sent from my iPhone" and its translations, app footers such as "Get Outlook for iOS".
+/// The free part is short and punctuation-free so "Sent from my desk, is much easier…" stays.
+static MOBILE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?i)^(?:sent\s+(?:from|via|with)\s+(?:my\s+[^,.;:!?]{1,40}|(?:outlook|mail|yahoo|samsung|mailbox|aol|gmail|proton\s?mail|blackberry|iphone|ipad|android|huawei|xiaomi|spark|bluemail|edison|airmail|superhuman|the\s+\w+\s+app)[^,;:!?]{0,40})|get\s+outlook\s+for\s+(?:ios|android)|gesendet\s+(?:von|mit)\s+(?:meinem|meiner|der|dem|mail|outlook|yahoo)[^,;:!?]{0,40}|von\s+meinem\s+[^,;:!?]{1,30}\s+gesendet|envoyé\s+(?:de|depuis|à\s+partir\s+de|avec)\s+(?:mon|ma|mail|outlook|yahoo)[^,;:!?]{0,40}|obtenir\s+outlook\s+pour\s+(?:ios|android)|enviad[oa]\s+(?:desde|do|de|con)\s+(?:mi|meu|o\s+meu|outlook|yahoo|correo|email)[^,;:!?]{0,40}|obt(?:ener|er\s+o)\s+outlook\s+para\s+(?:ios|android)|(?:verzonden|verstuurd)\s+(?:vanaf|met|van)\s+(?:mijn|outlook|yahoo)[^,;:!?]{0,40}|outlook\s+voor\s+(?:ios|android)\s+downloaden|inviato\s+da(?:l\s+mio)?\s+[^,;:!?]{1,40}|scarica\s+outlook\s+per\s+(?:ios|android)|skickat\s+från\s+(?:min|mitt|outlook|yahoo)[^,;:!?]{0,40}|hämta\s+outlook\s+för\s+(?:ios|android)|sendt\s+fra\s+(?:min|mitt|outlook|yahoo|mail)[^,;:!?]{0,40}|(?:hent|få)\s+outlook\s+til\s+(?:ios|android)|wysłan[oe]\s+z\s+[^,;:!?]{1,40}|pobierz\s+outlook\s+dla\s+(?:ios|android)|odesláno\s+z\s+[^,;:!?]{1,40}|[^\s,.;:!?]{1,30}から送信|从我的\s*[^,，;；:：!?]{1,30}发送|发自我的\s*[^,，;；:：!?]{1,30}|내\s+[^,]{1,30}에서\s+보냄)(?:\s*<[^>]{0,200}>)?\s*[.!]?$",
     )
 });
 
-/// An Outlook divider line of underscores.
-pub static UNDERSCORES: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*_{20,}\s*$"));
+/// Whether a trimmed line is a device/app signature line.
+pub(super) fn is_mobile_signature(line: &str) -> bool {
+    line.chars().count() <= 90 && is_match(&MOBILE, line)
+}
 
-/// The first line of a header block ("From:" in many languages, bold or quoted).
-pub static FROM_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^[\s>*]*(?:from|von|de|van|da|från|fra|od|lähettäjä|expéditeur|remetente|差出人|发件人|寄件者|보낸\s*사람|от|отправитель)\s*\*?\s*[:：]\s*\S",
-    )
-});
+/// A rule line: `-----`, `_____`, `=====` (Outlook dividers, list footers). At least three
+/// characters so the `--` signature delimiter is not one.
+pub(super) fn is_separator(line: &str) -> bool {
+    let t = line.trim();
+    t.chars().count() >= 3
+        && t.chars()
+            .all(|c| matches!(c, '-' | '_' | '=' | '*' | '~' | '‐'..='―') || c.is_whitespace())
+}
 
-/// Other lines of a header block.
-pub static OTHER_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^[\s>*]*(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|enviada|fecha|para|asunto|assunto|data|verzonden|aan|onderwerp|inviato|a|oggetto|skickat|till|ämne|sendt|til|emne|wysłano|do|temat|odesláno|komu|předmět|送信日時|宛先|件名|日付|发送时间|收件人|主题|時間|보낸\s*날짜|받는\s*사람|제목|отправлено|кому|тема)\s*\*?\s*[:：]",
-    )
-});
+/// The RFC 3676 signature delimiter `-- `, or `--` because many clients trim the space.
+pub(super) fn is_sig_delimiter(line: &str) -> bool {
+    line.trim_end() == "--"
+}
 
-/// Forwarded-message markers: what follows is content.
-pub static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^[\s>*\-‐=_]*(?:-+\s*)?(?:forwarded\s+message|begin\s+forwarded\s+message|forwarded\s+e-?mail|weitergeleitete\s+nachricht|message\s+transféré|mensaje\s+reenviado|mensagem\s+encaminhada|doorgestuurd\s+bericht|messaggio\s+inoltrato|vidarebefordrat\s+meddelande|videresendt\s+(?:besked|melding)|przekazana\s+wiadomość|přeposlaná\s+zpráva|пересланное\s+сообщение|転送されたメッセージ|转发的邮件|轉寄的郵件)\b",
-    )
-});
+/// Whether a line names a mailing list, as the first line of a Mailman footer does.
+pub(super) fn is_list_footer_title(line: &str) -> bool {
+    let t = line.trim().to_lowercase();
+    t.ends_with("mailing list") || t.ends_with("mailing-list") || t.ends_with("mailinglijst")
+}
 
-/// Mobile and app signatures.
-pub static MOBILE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^\s*(?:sent\s+from\s+(?:my\s|mail\s+for|outlook|yahoo|samsung|mobile)|sent\s+via\s|get\s+outlook\s+for\s|envoyé\s+(?:de|depuis)\s+mon|gesendet\s+von\s+mein|von\s+meinem\s.{1,40}\sgesendet|enviado\s+desde\s+mi|enviado\s+(?:do|de)\s+meu|verzonden\s+(?:vanaf|met)\s+mijn|verstuurd\s+vanaf\s+mijn|inviato\s+da|skickat\s+från\s+min|sendt\s+fra\s+min|wysłano\s+z|odesláno\s+z|lähetetty\s|iphoneから送信|从我的.{1,30}发送|發自我的|내\s.{1,30}에서\s*보냄)",
-    )
-});
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for re in [
+            &OPENER_WROTE,
+            &DATE_WROTE,
+            &DATE_ADDR,
+            &ADDR_WROTE,
+            &CJK_WROTE,
+            &FROM_LABEL,
+            &OTHER_LABEL,
+            &ORIGINAL,
+            &FORWARD,
+            &MOBILE,
+        ] {
+            assert!(re.is_some());
+        }
+    }
+}

@@ -1,227 +1,411 @@
-//! Plain-text reply extraction (see the module docs of `strip`).
+//! Plain-text reply extraction: find where quoted history starts, keep inline answers, drop
+//! signatures.
 
-use super::MAX_LINES;
-use super::lang::{
-    DIVIDER, FORWARD, FROM_LABEL, MOBILE, OPENER, OTHER_LABEL, SEPARATOR, UNDERSCORES, WROTE_DATED,
-    WROTE_OTHER, WROTE_VERB_FIRST, WROTE_VERB_LAST,
-};
+use super::lang;
 
-/// Lines a signature may span at the end of a reply.
-const SIGNATURE_LINES: usize = 15;
+/// Only the first lines are searched for quote headers and quote blocks: history always starts
+/// near the top, and this bounds the work on multi-megabyte bodies.
+pub(super) const MAX_SCAN_LINES: usize = 5000;
 
-pub(super) fn reply(text: &str, is_forward: bool) -> String {
-    let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<&str> = normalised.lines().collect();
-    let cut = if is_forward {
-        None
-    } else {
-        quote_start(&lines, 0)
-    };
-    let kept = &lines[..cut.unwrap_or(lines.len())];
-    let mut out = without_signature(kept);
-    if out.trim().is_empty()
-        && let Some(first) = cut
-    {
-        // The message opens with a marker (a pasted header block, or an attribution with
-        // answers interleaved below it): look for the history after it, and keep the opening
-        // only when new text follows it.
-        let next = quote_start(&lines, first + 1).unwrap_or(lines.len());
-        let has_text = lines[first + 1..next]
-            .iter()
-            .any(|l| !l.trim().is_empty() && !is_quote(l));
-        out = if has_text {
-            without_signature(&lines[..next])
-        } else {
-            String::new()
+/// How far below a `From:` line the rest of an Outlook header block may appear.
+const HEADER_BLOCK_LINES: usize = 10;
+
+/// A `--` (without the space) only counts as a signature delimiter when this few lines follow.
+const MAX_LOOSE_SIG_LINES: usize = 15;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Blank,
+    Quote,
+    Text,
+}
+
+/// Where quoted history, or a forwarded message, starts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Splitter {
+    /// `On … wrote:` spanning this many lines.
+    Wrote(usize),
+    /// Outlook `From:/Sent:/To:/Subject:` block of this many lines.
+    Header(usize),
+    /// `-----Original Message-----` (plus a directly following header block), this many lines.
+    Original(usize),
+    /// A forward banner: everything below is content the sender passes on.
+    Forward,
+}
+
+impl Splitter {
+    fn len(self) -> usize {
+        match self {
+            Splitter::Wrote(n) | Splitter::Header(n) | Splitter::Original(n) => n,
+            Splitter::Forward => 1,
+        }
+    }
+}
+
+/// A run of lines from the first quote on: a `>` block (with its attribution line, if any), an
+/// unquoted run, or a non-quote splitter that ends the analysed region.
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    Quote { attributed: bool },
+    Text { start: usize, end: usize },
+    Stop,
+}
+
+struct Doc<'a> {
+    lines: Vec<&'a str>,
+    kinds: Vec<Kind>,
+    splitters: Vec<Option<Splitter>>,
+    scan: usize,
+}
+
+impl<'a> Doc<'a> {
+    fn new(text: &'a str) -> Self {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let scan = lines.len().min(MAX_SCAN_LINES);
+        let mut kinds = Vec::with_capacity(scan);
+        for (i, line) in lines.iter().take(scan).enumerate() {
+            let t = line.trim();
+            let kind = if t.is_empty() {
+                Kind::Blank
+            } else if t.starts_with('>') || is_soft_break_debris(&lines, &kinds, i) {
+                Kind::Quote
+            } else {
+                Kind::Text
+            };
+            kinds.push(kind);
+        }
+        let mut doc = Doc {
+            lines,
+            kinds,
+            splitters: Vec::new(),
+            scan,
         };
+        doc.splitters = (0..scan).map(|i| doc.splitter_at(i)).collect();
+        doc
     }
-    if out.trim().is_empty() {
-        // Nothing new at all: the history is what the sender is handing us.
-        out = without_signature(&lines);
-    }
-    tidy(&out)
-}
 
-/// Index of the first line of quoted history at or after `from`, if any; a divider line right
-/// above a header block belongs to the history.
-fn quote_start(lines: &[&str], from: usize) -> Option<usize> {
-    let at = quote_marker(lines, from)?;
-    let mut start = at;
-    let mut j = at;
-    while j > from {
-        j -= 1;
-        if lines[j].trim().is_empty() {
-            continue;
-        }
-        if DIVIDER.is_match(lines[j]) {
-            start = j;
-        }
-        break;
+    fn kind(&self, i: usize) -> Kind {
+        self.kinds.get(i).copied().unwrap_or(Kind::Text)
     }
-    Some(start)
-}
 
-fn quote_marker(lines: &[&str], from: usize) -> Option<usize> {
-    let limit = lines.len().min(MAX_LINES);
-    let forward = lines
-        .get(from..limit)?
-        .iter()
-        .position(|l| FORWARD.is_match(l))
-        .map(|p| p + from);
-    let end = forward.unwrap_or(limit);
-    let mut i = from;
-    while i < end {
-        let line = lines[i];
-        if line.trim().is_empty() {
-            i += 1;
-            continue;
+    fn line(&self, i: usize) -> &'a str {
+        self.lines.get(i).copied().unwrap_or("")
+    }
+
+    fn splitter(&self, i: usize) -> Option<Splitter> {
+        self.splitters.get(i).copied().flatten()
+    }
+
+    fn splitter_at(&self, i: usize) -> Option<Splitter> {
+        if self.kind(i) != Kind::Text {
+            return None;
         }
-        if is_attribution(lines, i) || SEPARATOR.is_match(line) || header_block_at(lines, i) {
-            return Some(i);
+        let t = self.line(i).trim();
+        if t.len() > lang::MAX_HEADER_LINE {
+            return None;
         }
-        if UNDERSCORES.is_match(line)
-            && next_nonblank(lines, i + 1).is_some_and(|j| header_block_at(lines, j))
-        {
-            return Some(i);
+        if lang::is_forward_marker(t) {
+            return Some(Splitter::Forward);
         }
-        if is_quote(line) {
-            let after = trailing_quote_end(lines, i);
-            if after.is_none() {
-                return Some(i);
+        if lang::is_original_marker(t) {
+            let block = self.header_block(i + 1).unwrap_or(0);
+            return Some(Splitter::Original(1 + block));
+        }
+        if let Some(n) = self.header_block(i) {
+            return Some(Splitter::Header(n));
+        }
+        self.wrote_window(i).map(Splitter::Wrote)
+    }
+
+    /// An Outlook header block starting at `i`: a `From:` line and more label lines before the
+    /// next blank line. A lone "Von: …" in prose is not a block.
+    fn header_block(&self, i: usize) -> Option<usize> {
+        if i >= self.scan || self.kind(i) != Kind::Text {
+            return None;
+        }
+        let first = self.line(i).trim();
+        if first.len() > lang::MAX_HEADER_LINE || !lang::is_from_label(first) {
+            return None;
+        }
+        let mut others = 0;
+        let mut j = i + 1;
+        while j < self.scan && j < i + HEADER_BLOCK_LINES && self.kind(j) == Kind::Text {
+            let t = self.line(j).trim();
+            if t.len() <= lang::MAX_HEADER_LINE && lang::is_other_label(t) {
+                others += 1;
             }
-            // Interleaved reply: keep it, but a later marker may still start the history.
-            i = after.unwrap_or(i + 1);
-            continue;
+            j += 1;
         }
-        i += 1;
+        // Real blocks have three or more labels, or name an address; "From: 10 March" /
+        // "To: 15 March" in a vacation notice is prose.
+        (others >= 2 || (others == 1 && first.contains('@'))).then_some(j - i)
     }
-    None
-}
 
-fn is_quote(line: &str) -> bool {
-    line.trim_start().starts_with('>')
-}
-
-/// When the quote block starting at `i` is followed by new (non-quote, non-signature) text,
-/// the index of that text; `None` when only quotes, blanks and a signature follow.
-fn trailing_quote_end(lines: &[&str], i: usize) -> Option<usize> {
-    let mut j = i;
-    while j < lines.len() && (is_quote(lines[j]) || lines[j].trim().is_empty()) {
-        j += 1;
-    }
-    if j >= lines.len() {
-        return None;
-    }
-    let rest = &lines[j..];
-    let substantive = rest.iter().any(|l| !l.trim().is_empty() && !is_quote(l));
-    let only_signature =
-        rest.len() <= SIGNATURE_LINES && (is_mobile(rest[0]) || is_sig_delimiter(rest[0]));
-    if substantive && !only_signature {
-        Some(j)
-    } else {
+    /// A reply attribution starting at `i`, possibly wrapped over up to three lines (Gmail
+    /// wraps long names and addresses; undecoded quoted-printable splits words with `=`).
+    fn wrote_window(&self, i: usize) -> Option<usize> {
+        let first = self.line(i).trim();
+        let first_has_date = first.chars().any(|c| c.is_ascii_digit());
+        let mut joined = String::new();
+        for n in 1..=3 {
+            let j = i + n - 1;
+            if j >= self.scan || self.kind(j) != Kind::Text {
+                return None;
+            }
+            let t = self.line(j).trim();
+            if t.len() > lang::MAX_HEADER_LINE {
+                return None;
+            }
+            if n > 1 {
+                // A wrapped header continues a line that is not a finished sentence and whose
+                // first line carries the date; this keeps "Am heutigen Tage" out of a header
+                // that starts on the next line.
+                if !first_has_date || joined.ends_with(['.', '!', '?']) {
+                    return None;
+                }
+                if let Some(stripped) = joined.strip_suffix('=') {
+                    joined.truncate(stripped.len());
+                } else {
+                    joined.push(' ');
+                }
+            }
+            joined.push_str(t);
+            if lang::is_wrote_text(&joined, first_has_date) {
+                return Some(n);
+            }
+        }
         None
     }
-}
 
-/// An attribution starting at line `i`, alone or wrapped over up to three lines.
-fn is_attribution(lines: &[&str], i: usize) -> bool {
-    let first = lines[i];
-    if first.chars().count() > 400 {
-        return false;
+    fn has_content(&self, from: usize, to: usize) -> bool {
+        (from..to.min(self.lines.len())).any(|i| is_content_line(self.line(i)))
     }
-    let mut joined = first.trim_end().to_string();
-    if attribution_line(&joined) {
-        return true;
+
+    fn first_event(&self, from: usize) -> Option<usize> {
+        (from..self.scan).find(|&i| self.kind(i) == Kind::Quote || self.splitter(i).is_some())
     }
-    for next in lines.iter().skip(i + 1).take(2) {
-        // A blank line ends an attribution; a line that opens one itself means the
-        // attribution starts there, not here ("Am heutigen Tage" / "Am So., … schrieb …").
-        if next.trim().is_empty() || OPENER.is_match(next) {
+
+    fn next_non_blank_is_quote(&self, from: usize) -> bool {
+        (from..self.scan)
+            .map(|j| self.kind(j))
+            .find(|k| *k != Kind::Blank)
+            .is_some_and(|k| k == Kind::Quote)
+    }
+
+    /// Segments from `start` (the first quote or its attribution) to the end of the scan.
+    fn segments(&self, start: usize) -> Vec<Seg> {
+        let mut segs = Vec::new();
+        let mut attributed = false;
+        let mut i = start;
+        while i < self.scan {
+            match self.kind(i) {
+                Kind::Blank => i += 1,
+                Kind::Quote => {
+                    while i < self.scan && self.kind(i) != Kind::Text {
+                        i += 1;
+                    }
+                    segs.push(Seg::Quote { attributed });
+                    attributed = false;
+                }
+                Kind::Text => match self.splitter(i) {
+                    Some(Splitter::Wrote(n)) if self.next_non_blank_is_quote(i + n) => {
+                        attributed = true;
+                        i += n;
+                    }
+                    Some(_) => {
+                        segs.push(Seg::Stop);
+                        break;
+                    }
+                    None => {
+                        let s = i;
+                        i += 1;
+                        while i < self.scan
+                            && self.kind(i) != Kind::Quote
+                            && self.splitter(i).is_none()
+                        {
+                            i += 1;
+                        }
+                        segs.push(Seg::Text { start: s, end: i });
+                    }
+                },
+            }
+        }
+        segs
+    }
+
+    /// An unquoted run below a quote that is really an answer, not a footer or signature.
+    fn is_answer(&self, start: usize, end: usize) -> bool {
+        let first = (start..end)
+            .map(|i| self.line(i))
+            .find(|l| !l.trim().is_empty());
+        let Some(first) = first else { return false };
+        if lang::is_sig_delimiter(first) || lang::is_separator(first) {
             return false;
         }
-        // A quoted-printable soft break left undecoded ("w=" + "rote:") joins without space.
-        joined = match joined.strip_suffix('=') {
-            Some(stripped) => format!("{stripped}{}", next.trim()),
-            None => format!("{joined} {}", next.trim()),
-        };
-        if joined.chars().count() > 500 {
-            return false;
-        }
-        if attribution_line(&joined) {
-            return true;
+        (start..end).any(|i| {
+            let l = self.line(i).trim();
+            is_content_line(l) && !lang::is_mobile_signature(l)
+        })
+    }
+}
+
+/// A quoted-printable soft break (`=` at the end) that was never decoded leaves the rest of a
+/// quoted line unquoted on the next line ("Wednesda=" / "y"); that rest is still quote.
+fn is_soft_break_debris(lines: &[&str], kinds: &[Kind], i: usize) -> bool {
+    i > 0
+        && kinds.get(i - 1) == Some(&Kind::Quote)
+        && lines
+            .get(i - 1)
+            .is_some_and(|p| p.trim_end().ends_with('='))
+        && lines.get(i).is_some_and(|l| l.trim().chars().count() <= 40)
+}
+
+/// A line that carries words, not only punctuation or a lone letter.
+fn is_content_line(line: &str) -> bool {
+    line.chars().filter(|c| c.is_alphanumeric()).take(2).count() >= 2
+}
+
+/// Lines of the new text in `text` (LF-normalised); empty when nothing new remains.
+pub(super) fn reply_lines(text: &str) -> Vec<&str> {
+    let doc = Doc::new(text);
+    let Some(mut event) = doc.first_event(0) else {
+        return finish(doc.lines);
+    };
+    if doc.splitter(event) == Some(Splitter::Forward) {
+        return finish_forward(doc.lines);
+    }
+    // A body that opens with a header block (pasted, or forwarded without comment) keeps that
+    // block as content; the history starts at the next marker below it.
+    if !doc.has_content(0, event)
+        && let Some(sp) = doc.splitter(event)
+        && !matches!(sp, Splitter::Wrote(n) if doc.next_non_blank_is_quote(event + n))
+    {
+        match doc.first_event(event + sp.len()) {
+            Some(next) if doc.splitter(next) == Some(Splitter::Forward) => {
+                return finish_forward(doc.lines);
+            }
+            Some(next) => event = next,
+            None => return finish(doc.lines),
         }
     }
-    false
+    let top_content = doc.has_content(0, event);
+    let segs = doc.segments(event);
+    let mut answers: Vec<(usize, usize)> = Vec::new();
+    let mut sandwiched = false;
+    let mut own_quote_answered = false;
+    let mut quotes_seen = 0;
+    let mut quotes_before_last_answer = 0;
+    for (k, seg) in segs.iter().enumerate() {
+        match *seg {
+            Seg::Quote { .. } => quotes_seen += 1,
+            Seg::Stop => break,
+            Seg::Text { start, end } => {
+                let next = segs.get(k + 1);
+                // Text followed by another header is more history (Apple-style unquoted
+                // replies), not an answer.
+                if matches!(next, Some(Seg::Stop)) || !doc.is_answer(start, end) {
+                    continue;
+                }
+                if matches!(next, Some(Seg::Quote { .. })) && quotes_seen > 0 {
+                    sandwiched = true;
+                }
+                let prev = k.checked_sub(1).and_then(|p| segs.get(p));
+                if matches!(prev, Some(Seg::Quote { attributed: false })) {
+                    own_quote_answered = true;
+                }
+                quotes_before_last_answer = quotes_seen;
+                answers.push((start, end));
+            }
+        }
+    }
+    // Inline answers count when they sit between quotes, answer a quote the sender cut by hand
+    // (no "On … wrote:" above it), or when nothing was written above the first quote.
+    let inline = sandwiched || own_quote_answered || (!top_content && !answers.is_empty());
+    let kept = match (inline, answers.first(), answers.last()) {
+        (true, Some(&(first, _)), Some(&(_, last))) => {
+            if !top_content && quotes_before_last_answer == 1 {
+                // Bottom-posting: one quote, then the answer; the answer alone is the reply.
+                doc.lines.get(first..last)
+            } else {
+                // Interleaved answers keep the quotes they answer, or they make no sense.
+                doc.lines.get(..last)
+            }
+        }
+        _ => doc.lines.get(..event),
+    };
+    finish(kept.unwrap_or_default().to_vec())
 }
 
-fn attribution_line(s: &str) -> bool {
-    WROTE_VERB_LAST.is_match(s)
-        || WROTE_VERB_FIRST.is_match(s)
-        || WROTE_OTHER.is_match(s)
-        || WROTE_DATED.is_match(s)
-}
-
-/// A `From:` line followed within four non-blank lines by another header label.
-fn header_block_at(lines: &[&str], i: usize) -> bool {
-    if !FROM_LABEL.is_match(lines[i]) {
-        return false;
+/// Drops what trails the new text: `-- ` signatures, list footers, device lines, rules.
+fn finish(mut lines: Vec<&str>) -> Vec<&str> {
+    trim_trailing(&mut lines);
+    let first_content = lines.iter().position(|l| is_content_line(l)).unwrap_or(0);
+    // First line from which at most MAX_LOOSE_SIG_LINES non-blank lines follow.
+    let mut loose_from = lines.len();
+    let mut below = 0;
+    while loose_from > 0 {
+        let above = lines
+            .get(loose_from - 1)
+            .is_some_and(|l| !l.trim().is_empty());
+        if above && below == MAX_LOOSE_SIG_LINES + 1 {
+            break;
+        }
+        loose_from -= 1;
+        below += usize::from(above);
+    }
+    let sig = (first_content + 1..lines.len()).find(|&i| {
+        let Some(l) = lines.get(i) else { return false };
+        l.strip_prefix("-- ")
+            .is_some_and(|rest| rest.trim().is_empty())
+            || (i >= loose_from && lang::is_sig_delimiter(l))
+    });
+    if let Some(i) = sig {
+        lines.truncate(i);
+    }
+    // Mailman-style footer near the end: a rule, then "<list> mailing list".
+    let tail_from = lines.len().saturating_sub(8);
+    let footer = (tail_from..lines.len()).find(|&i| {
+        lines.get(i).is_some_and(|l| lang::is_separator(l))
+            && lines
+                .iter()
+                .skip(i + 1)
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| lang::is_list_footer_title(l))
+    });
+    if let Some(i) = footer {
+        lines.truncate(i);
+    }
+    loop {
+        trim_trailing(&mut lines);
+        match lines.last() {
+            Some(l) if lang::is_mobile_signature(l.trim()) => {
+                lines.pop();
+            }
+            _ => break,
+        }
     }
     lines
-        .iter()
-        .skip(i + 1)
-        .filter(|l| !l.trim().is_empty())
-        .take(4)
-        .any(|l| OTHER_LABEL.is_match(l) && !FROM_LABEL.is_match(l))
 }
 
-fn next_nonblank(lines: &[&str], from: usize) -> Option<usize> {
-    (from..lines.len().min(from + 4)).find(|&j| !lines[j].trim().is_empty())
-}
-
-/// A short device line ("Sent from my iPhone"), not prose that starts the same way ("Sent from
-/// my desk, is much easier…").
-fn is_mobile(line: &str) -> bool {
-    line.chars().count() <= 80 && !line.contains(", ") && MOBILE.is_match(line)
-}
-
-fn is_sig_delimiter(line: &str) -> bool {
-    line == "-- " || line.trim_end() == "--"
-}
-
-/// The lines without a trailing mobile or `-- ` signature or divider line.
-fn without_signature(lines: &[&str]) -> String {
-    let mut end = lines.len();
-    while end > 0 && (lines[end - 1].trim().is_empty() || DIVIDER.is_match(lines[end - 1])) {
-        end -= 1;
-    }
-    let start = end.saturating_sub(SIGNATURE_LINES);
-    if let Some(pos) = (start..end).rev().find(|&j| is_sig_delimiter(lines[j])) {
-        end = pos;
-    }
-    let start = end.saturating_sub(4);
-    if let Some(pos) = (start..end).find(|&j| is_mobile(lines[j])) {
-        end = pos;
-    }
-    lines[..end].join("\n")
-}
-
-/// Trailing spaces off each line, no leading or trailing blank lines, at most two blank lines
-/// in a row.
-fn tidy(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut blanks = 0;
-    for line in s.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blanks += 1;
-            if blanks > 2 {
-                continue;
+/// A forward is kept whole, signatures above the forwarded block included (cutting at a
+/// `-- ` there would drop the forward); only trailing device lines and rules go.
+pub(super) fn finish_forward(mut lines: Vec<&str>) -> Vec<&str> {
+    loop {
+        trim_trailing(&mut lines);
+        match lines.last() {
+            Some(l) if lang::is_mobile_signature(l.trim()) => {
+                lines.pop();
             }
-        } else {
-            blanks = 0;
+            _ => return lines,
         }
-        out.push_str(line);
-        out.push('\n');
     }
-    out.trim().to_string()
+}
+
+fn trim_trailing(lines: &mut Vec<&str>) {
+    while lines
+        .last()
+        .is_some_and(|l| l.trim().is_empty() || lang::is_separator(l) || lang::is_sig_delimiter(l))
+    {
+        lines.pop();
+    }
 }
