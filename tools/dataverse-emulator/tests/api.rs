@@ -1,0 +1,291 @@
+//! The emulator answers like Dataverse: statuses, error codes and bodies.
+
+use std::time::Duration;
+
+use dataverse_emulator::{Config, Emulator, Fault, Kind};
+use serde_json::{Value, json};
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+async fn token(emu: &Emulator, secret: &str) -> reqwest::Response {
+    let cfg = Config::default();
+    reqwest::Client::new()
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            emu.base_url(),
+            cfg.tenant_id
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", cfg.client_id.as_str()),
+            ("client_secret", secret),
+            ("scope", &format!("{}/.default", emu.base_url())),
+        ])
+        .send()
+        .await
+        .expect("token request")
+}
+
+async fn client(emu: &Emulator) -> Client {
+    let v: Value = token(emu, &Config::default().client_secret)
+        .await
+        .json()
+        .await
+        .expect("json");
+    Client {
+        http: reqwest::Client::new(),
+        base: format!("{}/api/data/v9.2/", emu.base_url()),
+        token: v["access_token"].as_str().expect("token").to_string(),
+    }
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("send");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            headers,
+        )
+    }
+}
+
+async fn contact(c: &Client, email: &str) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let (s, _, _) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("contacts({id})"),
+            &[("If-None-Match", "*")],
+            Some(json!({"lastname": "Lima", "emailaddress1": email})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    id
+}
+
+#[tokio::test]
+async fn token_errors_carry_aadsts_codes_and_tokens_expire() {
+    let emu = Emulator::start(Config {
+        token_lifetime: Duration::from_secs(1),
+        ..Config::default()
+    })
+    .await
+    .expect("start");
+    let bad = token(&emu, "wrong").await;
+    assert_eq!(bad.status().as_u16(), 401);
+    let body: Value = bad.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_client");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("AADSTS7000215")
+    );
+    let c = client(&emu).await;
+    assert_eq!(
+        c.send(reqwest::Method::GET, "WhoAmI", &[], None).await.0,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, headers) = c.send(reqwest::Method::GET, "WhoAmI", &[], None).await;
+    assert_eq!(status, 401);
+    assert!(headers.contains_key("www-authenticate"));
+}
+
+#[tokio::test]
+async fn contact_lookup_is_case_insensitive_and_escapes_quotes() {
+    let emu = Emulator::start(Config::default()).await.expect("start");
+    let c = client(&emu).await;
+    contact(&c, "O'Brien@Example.com").await;
+    let (s, v, _) = c.send(reqwest::Method::GET, "contacts?$select=contactid&$filter=emailaddress1%20eq%20%27o%27%27brien%40example.com%27", &[], None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["value"].as_array().map(Vec::len), Some(1));
+    let (s, v, _) = c
+        .send(
+            reqwest::Method::GET,
+            "contacts?$filter=emailaddress1%20eq%20%27o%27brien%40example.com%27",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unterminated literal")
+    );
+}
+
+#[tokio::test]
+async fn incident_validation_matches_dataverse() {
+    let emu = Emulator::start(Config::default()).await.expect("start");
+    emu.add_incident_column(
+        "new_customerpriority",
+        Kind::Picklist(vec![(100000000, "High".into()), (100000001, "Low".into())]),
+    );
+    let c = client(&emu).await;
+    let cid = contact(&c, "a@x.com").await;
+    let bind = json!(format!("/contacts({cid})"));
+    let id = uuid::Uuid::new_v4();
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (
+            json!({"title": "t"}),
+            400,
+            "You should specify a parent contact or account.",
+        ),
+        (
+            json!({"title": "t", "customerid_contact@odata.bind": bind, "nosuchcolumn": 1}),
+            400,
+            "The property 'nosuchcolumn' does not exist",
+        ),
+        (
+            json!({"title": "t", "customerid_contact@odata.bind": bind, "new_customerpriority": "High"}),
+            400,
+            "Cannot convert the literal 'High'",
+        ),
+        (
+            json!({"title": "t", "customerid_contact@odata.bind": bind, "prioritycode": 7}),
+            400,
+            "is outside the valid range. Accepted Values: 1,2,3",
+        ),
+        (
+            json!({"title": "x".repeat(201), "customerid_contact@odata.bind": bind}),
+            400,
+            "exceeded the maximum allowed length of '200'",
+        ),
+        (
+            json!({"title": "t", "customerid_contact@odata.bind": format!("/contacts({})", uuid::Uuid::new_v4())}),
+            404,
+            "contact With Id =",
+        ),
+        (
+            json!({"title": "t", "customerid@odata.bind": bind}),
+            400,
+            "An undeclared property 'customerid'",
+        ),
+    ];
+    for (body, status, needle) in cases {
+        let (s, v, _) = c
+            .send(
+                reqwest::Method::PATCH,
+                &format!("incidents({id})"),
+                &[("If-None-Match", "*")],
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(s, status, "{body}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(needle),
+            "{body}: {v}"
+        );
+    }
+    let good = json!({"title": "t", "customerid_contact@odata.bind": bind, "new_customerpriority": 100000000});
+    let (s, v, _) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("incidents({id})"),
+            &[("If-None-Match", "*"), ("Prefer", "return=representation")],
+            Some(good.clone()),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["ticketnumber"].as_str().unwrap_or("").starts_with("CAS-"));
+    let (s, v, _) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("incidents({id})"),
+            &[("If-None-Match", "*")],
+            Some(good),
+        )
+        .await;
+    assert_eq!((s, v["error"]["code"].as_str()), (412, Some("0x80040237")));
+    emu.revoke("prvCreateIncident");
+    let (s, v, _) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("incidents({})", uuid::Uuid::new_v4()),
+            &[("If-None-Match", "*")],
+            Some(json!({"title": "t", "customerid_contact@odata.bind": bind})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is missing prvCreateIncident privilege"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn metadata_queue_and_faults() {
+    let emu = Emulator::start(Config::default()).await.expect("start");
+    let c = client(&emu).await;
+    let (s, v, _) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", &[], None).await;
+    assert_eq!((s, v["MaxLength"].as_u64()), (200, Some(2000)));
+    let (s, v, _) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='prioritycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)", &[], None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["OptionSet"]["Options"][0]["Label"]["UserLocalizedLabel"]["Label"],
+        "High"
+    );
+    let cid = contact(&c, "q@x.com").await;
+    let iid = uuid::Uuid::new_v4();
+    c.send(
+        reqwest::Method::PATCH,
+        &format!("incidents({iid})"),
+        &[],
+        Some(json!({"title": "t", "customerid_contact@odata.bind": format!("/contacts({cid})")})),
+    )
+    .await;
+    let q = emu.seeds().queue_id;
+    let (s, v, _) = c.send(reqwest::Method::POST, &format!("queues({q})/Microsoft.Dynamics.CRM.AddToQueue"), &[], Some(json!({"Target": {"incidentid": iid.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}}))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(emu.records("queueitems").len(), 1);
+    emu.inject(Fault {
+        status: 429,
+        count: 1,
+        path_contains: None,
+        retry_after: 3,
+    });
+    let (s, v, h) = c.send(reqwest::Method::GET, "WhoAmI", &[], None).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (429, Some("0x80072322")));
+    assert_eq!(
+        h.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
+    assert_eq!(
+        c.send(reqwest::Method::GET, "WhoAmI", &[], None).await.0,
+        200
+    );
+    assert!(emu.request_count() >= 6);
+}
