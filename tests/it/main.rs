@@ -1,4 +1,5 @@
 //! End-to-end tests: one binary, one moto server for all of them.
 
+mod handoff;
 mod ingest;
 mod support;

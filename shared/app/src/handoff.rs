@@ -257,7 +257,9 @@ pub async fn run<O: ObjectStore>(
             }) if !properties.is_empty() => {
                 // The customer's request must reach a human: drop what Dynamics refuses and
                 // say so in the description.
-                let named = column.filter(|c| properties.contains_key(c));
+                let named = column
+                    .filter(|c| properties.contains_key(c))
+                    .or_else(|| property_by_literal(&properties, &message));
                 let dropped: Vec<String> = match named {
                     Some(c) => vec![c],
                     None => properties.keys().cloned().collect(),
@@ -316,6 +318,23 @@ pub async fn run<O: ObjectStore>(
         outcome.followups_new_sessions = delivered.followups_new_sessions;
     }
     Ok(outcome)
+}
+
+/// The ticket property whose value Dataverse quotes in its message ("Cannot convert the literal
+/// 'High' to the expected type 'Edm.Int32'" names the value, not the column).
+fn property_by_literal(properties: &Map<String, Value>, message: &str) -> Option<String> {
+    let literals: Vec<&str> = message.split('\'').skip(1).step_by(2).collect();
+    let mut hits = properties.iter().filter(|(_, v)| {
+        let text = v
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string());
+        literals.contains(&text.as_str())
+    });
+    match (hits.next(), hits.next()) {
+        (Some((k, _)), None) => Some(k.clone()),
+        _ => None,
+    }
 }
 
 /// The contact for the session's customer: found by email, else created under an id derived
