@@ -586,3 +586,50 @@ async fn throttling_and_outages_complete_exactly_once() {
         app::handoff::HandoffError::Dynamics(DynamicsError::Unavailable { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lambda_handler_takes_direct_requests_and_sqs_batches() {
+    use lambda_runtime::{Context, LambdaEvent};
+    let w = world("h-lambda").await;
+    let sid = w.ingest(Mail::default(), "a").await;
+    let deps = handoff::handler::Deps {
+        sessions: w.sessions.clone(),
+        crm: w.crm,
+        settings: w.settings.clone(),
+        limits: LimitsCache::default(),
+    };
+    // The shipped samples decode through the real handler types.
+    let direct: Value =
+        serde_json::from_str(include_str!("../../events/handoff/direct.json")).expect("sample");
+    let _: Request = serde_json::from_value(direct).expect("direct sample is a handoff request");
+    let mut batch: Value =
+        serde_json::from_str(include_str!("../../events/handoff/sqs-batch.json")).expect("sample");
+    batch["Records"][0]["body"] =
+        json!(json!({"session_id": sid, "classification": "Billing"}).to_string());
+    batch["Records"][1]["body"] = json!(json!({"session_id": "mc-0000000000000000"}).to_string());
+    let out = handoff::handler::handle(&deps, LambdaEvent::new(batch, Context::default()))
+        .await
+        .expect("batch handled");
+    assert_eq!(
+        out["batchItemFailures"].as_array().map(Vec::len),
+        Some(1),
+        "{out}"
+    );
+    assert_eq!(
+        out["batchItemFailures"][0]["itemIdentifier"],
+        "2e1424d4-f796-459a-8184-9c92662be6da"
+    );
+    assert_eq!(w.emu.records("incidents").len(), 1);
+    let direct = json!({"session_id": sid, "classification": "Billing"});
+    let again = handoff::handler::handle(&deps, LambdaEvent::new(direct, Context::default()))
+        .await
+        .expect("direct");
+    assert_eq!(again["created"], false);
+    let err = handoff::handler::handle(
+        &deps,
+        LambdaEvent::new(json!({"nope": 1}), Context::default()),
+    )
+    .await
+    .expect_err("bad request");
+    assert!(err.error_message.contains("session_id"));
+}

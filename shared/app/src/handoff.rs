@@ -54,6 +54,48 @@ pub struct Settings {
     pub session_url_template: Option<String>,
 }
 
+impl Settings {
+    /// Read `DEFAULT_QUEUE_ID`, `DEFAULT_OWNER_ID` (a user GUID, `systemusers(<id>)` or
+    /// `teams(<id>)`), `DEFAULT_PRIORITY` (default 2), `TICKET_PROPERTIES` (a JSON object) and
+    /// `SESSION_URL_TEMPLATE` through `get`. The error names the setting and what it needs.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let queue_id =
+            match get("DEFAULT_QUEUE_ID") {
+                Some(v) => Some(Uuid::parse_str(&v).map_err(|_| {
+                    format!("DEFAULT_QUEUE_ID must be the queue's GUID (got `{v}`)")
+                })?),
+                None => None,
+            };
+        let owner = match get("DEFAULT_OWNER_ID") {
+            Some(v) => Some(Owner::parse(&v).ok_or_else(|| format!("DEFAULT_OWNER_ID must be a user GUID, systemusers(<guid>) or teams(<guid>) (got `{v}`)"))?),
+            None => None,
+        };
+        let priority = match get("DEFAULT_PRIORITY") {
+            Some(v) => Some(v.parse::<i64>().map_err(|_| format!("DEFAULT_PRIORITY must be an option value such as 1 (High), 2 (Normal) or 3 (Low), not a label (got `{v}`)"))?),
+            None => None,
+        };
+        let ticket_properties = match get("TICKET_PROPERTIES") {
+            Some(v) => match serde_json::from_str::<Value>(&v) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err("TICKET_PROPERTIES must be a JSON object of incident columns, e.g. {\"casetypecode\": 2}".into()),
+            },
+            None => Map::new(),
+        };
+        Ok(Settings {
+            queue_id,
+            owner,
+            priority,
+            ticket_properties,
+            session_url_template: get("SESSION_URL_TEMPLATE"),
+        })
+    }
+}
+
 /// Column limits read from the org's metadata, cached for the life of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -26,6 +26,8 @@ enum Command {
     Strip(cmd::strip::Args),
     /// File .eml files into sessions (local directory or S3), as the ingest Lambda does.
     Ingest(cmd::ingest::Args),
+    /// Hand a session off to Dynamics 365: one case, printed with its ticket number.
+    Handoff(cmd::handoff::Args),
     /// List sessions.
     Sessions(cmd::sessions::ListArgs),
     /// Show one session with its messages in order.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
             Command::Strip(args) => cmd::strip::run(&args),
             Command::Ingest(args) => cmd::ingest::run(&args).await,
             Command::Sessions(args) => cmd::sessions::list(&args).await,
+            Command::Handoff(args) => cmd::handoff::run(&args).await,
             Command::Show(args) => cmd::sessions::show(&args).await,
         }
     });

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod handoff;
 pub mod ingest;
 pub mod parse;
 pub mod sessions;

@@ -1,0 +1,3 @@
+//! The handoff Lambda's code as a library, so tests drive the real handler.
+
+pub mod handler;
