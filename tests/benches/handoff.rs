@@ -21,10 +21,19 @@ async fn main() {
     let moto = MotoServer::start();
     let bucket = moto.bucket("handoff-bench").await;
     let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, &bucket, None));
-    let emu = Emulator::start(dataverse_emulator::Config::default()).await.expect("emulator");
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .expect("emulator");
     emu.set_latency(Duration::from_millis(20));
-    let crm = DataverseClient::new(Credentials::from_json(&emu.credentials_json()).expect("creds"), RetryPolicy::default()).expect("client");
-    let settings = Settings { queue_id: Some(emu.seeds().queue_id), ..Settings::default() };
+    let crm = DataverseClient::new(
+        Credentials::from_json(&emu.credentials_json()).expect("creds"),
+        RetryPolicy::default(),
+    )
+    .expect("client");
+    let settings = Settings {
+        queue_id: Some(emu.seeds().queue_id),
+        ..Settings::default()
+    };
     let limits = LimitsCache::default();
     println!("handoff benchmark (20 ms added to every Dataverse request; moto S3)");
     println!("{:<36} {:>9} {:>10}", "case", "requests", "ms");
@@ -35,13 +44,32 @@ async fn main() {
         ("warm, known contact (again)", "Bo <bo@client.example>"),
     ];
     for (n, (label, from)) in cases.iter().enumerate() {
-        let receipt = Receipt { ses_message_id: format!("s{n}"), received_at: 0, spam: None, virus: None };
-        let sid = app::ingest::run(&sessions, &mail(n, from), &receipt, &Config::default()).await.expect("ingest").session_id.expect("filed");
+        let receipt = Receipt {
+            ses_message_id: format!("s{n}"),
+            received_at: 0,
+            spam: None,
+            virus: None,
+        };
+        let sid = app::ingest::run(&sessions, &mail(n, from), &receipt, &Config::default())
+            .await
+            .expect("ingest")
+            .session_id
+            .expect("filed");
         let before = crm.requests();
         let started = Instant::now();
-        let req = Request { session_id: sid, classification: Some("Billing".into()), ..Request::default() };
-        app::handoff::run(&sessions, &crm, &settings, &limits, &req, 0).await.expect("handoff");
-        println!("{label:<36} {:>9} {:>10.1}", crm.requests() - before, started.elapsed().as_secs_f64() * 1000.0);
+        let req = Request {
+            session_id: sid,
+            classification: Some("Billing".into()),
+            ..Request::default()
+        };
+        app::handoff::run(&sessions, &crm, &settings, &limits, &req, 0)
+            .await
+            .expect("handoff");
+        println!(
+            "{label:<36} {:>9} {:>10.1}",
+            crm.requests() - before,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
     }
     println!("(requests include the token; latency includes the session read and write on S3)");
 }

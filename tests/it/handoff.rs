@@ -633,3 +633,118 @@ async fn lambda_handler_takes_direct_requests_and_sqs_batches() {
     .expect_err("bad request");
     assert!(err.error_message.contains("session_id"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
+    use lambda_runtime::{Context, LambdaEvent};
+    let w = world("h-sqs").await;
+    let sid = w.ingest(Mail::default(), "a").await;
+    let first = w.handoff(&sid, None).await.expect("handoff");
+    let moto = MotoServer::shared();
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("handoff-{}", std::process::id()))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("queue url");
+    let ingest_deps = ingest::handler::Deps {
+        sessions: w.sessions.clone(),
+        raw_prefix: "raw/".into(),
+        config: Config::default(),
+        raw_retry: vec![Duration::from_millis(10)],
+        followups: Some(ingest::notify::FollowupQueue {
+            sqs: sqs.clone(),
+            url: url.clone(),
+        }),
+    };
+    // The customer answers the old thread instead of the rep's email; SES delivers it twice.
+    let answer = Mail {
+        message_id: "m2@client.example",
+        in_reply_to: Some("m1@client.example"),
+        subject: "Re: Order 1042 arrived damaged",
+        body: "Any news? The box is still here.",
+        date: "Wed, 13 Mar 2024 09:00:00 +0000",
+        ..Mail::default()
+    };
+    use store::ObjectStore;
+    w.sessions
+        .objects()
+        .put_new("raw/ses-answer", answer.raw(), "message/rfc822")
+        .await
+        .expect("raw");
+    let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {
+        "mail": {"messageId": "ses-answer", "timestamp": "2024-03-13T09:00:02.000Z"},
+        "receipt": {"timestamp": "2024-03-13T09:00:02.000Z"}
+    }}]});
+    for _ in 0..2 {
+        let out = ingest::handler::handle(
+            &ingest_deps,
+            LambdaEvent::new(event.clone(), Context::default()),
+        )
+        .await
+        .expect("ingested");
+        assert_eq!(out["outcomes"][0]["session_id"], sid.as_str(), "{out}");
+    }
+    // What the queue holds is what the handoff function receives.
+    let mut records = Vec::new();
+    for _ in 0..5 {
+        let got = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        for m in got.messages() {
+            records.push(
+                json!({"messageId": m.message_id(), "body": m.body(), "eventSource": "aws:sqs"}),
+            );
+        }
+        if records.len() >= 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        records.len(),
+        2,
+        "one notice per delivery while the message is pending"
+    );
+    let body: Value =
+        serde_json::from_str(records[0]["body"].as_str().unwrap_or("")).expect("json");
+    assert_eq!(body, json!({"session_id": sid, "kind": "followup"}));
+    let handoff_deps = handoff::handler::Deps {
+        sessions: w.sessions.clone(),
+        crm: w.crm,
+        settings: w.settings.clone(),
+        limits: LimitsCache::default(),
+    };
+    let out = handoff::handler::handle(
+        &handoff_deps,
+        LambdaEvent::new(json!({ "Records": records }), Context::default()),
+    )
+    .await
+    .expect("batch");
+    assert_eq!(out["batchItemFailures"], json!([]), "{out}");
+    let notes = w.emu.records("annotations");
+    let followups: Vec<_> = notes
+        .iter()
+        .filter(|n| n["subject"] == "Follow-up email")
+        .collect();
+    assert_eq!(followups.len(), 1, "once per message: {notes:?}");
+    assert!(
+        followups[0]["notetext"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Any news?")
+    );
+    assert_eq!(
+        followups[0]["_objectid_value"].as_str().unwrap_or(""),
+        first.incident_id
+    );
+    assert_eq!(w.emu.records("incidents").len(), 1);
+    let session = w.sessions.load(&sid).await.expect("load").expect("session");
+    assert!(session.pending_followups.is_empty());
+}

@@ -45,6 +45,7 @@ async fn same_ses_event_twice_through_the_handler_is_one_message() {
         raw_prefix: "raw/".into(),
         config: cfg(),
         raw_retry: vec![Duration::from_millis(10)],
+        followups: None,
     };
     for _ in 0..2 {
         ingest::handler::handle(

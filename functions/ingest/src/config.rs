@@ -16,6 +16,8 @@ pub struct Config {
     pub bucket: String,
     /// `RAW_PREFIX` (default `raw/`): the receipt rule's object key prefix.
     pub raw_prefix: String,
+    /// `HANDOFF_QUEUE_URL`: the handoff function's SQS queue, for follow-up notices.
+    pub handoff_queue_url: Option<String>,
     /// `INTERNAL_DOMAINS` and `SUPPORT_ADDRESS`.
     pub ingest: app::ingest::Config,
 }
@@ -60,6 +62,7 @@ impl Config {
         Ok(Config {
             bucket,
             raw_prefix,
+            handoff_queue_url: get("HANDOFF_QUEUE_URL"),
             ingest: app::ingest::Config {
                 internal_domains: list("INTERNAL_DOMAINS"),
                 own_addresses,

@@ -9,6 +9,7 @@ use store::ObjectStore;
 use store::sessions::{Sessions, digest};
 
 use crate::event::{SesEvent, SesRecord};
+use crate::notify::FollowupQueue;
 
 /// What the handler needs, built once per cold start.
 pub struct Deps<O> {
@@ -20,6 +21,9 @@ pub struct Deps<O> {
     pub config: Config,
     /// Waits between reads of a raw object that is not there (yet).
     pub raw_retry: Vec<Duration>,
+    /// The handoff queue for follow-up notices; without it, follow-ups wait for the next
+    /// handoff request of their session.
+    pub followups: Option<FollowupQueue>,
 }
 
 /// Prefix of records of input that can never be processed.
@@ -102,7 +106,32 @@ async fn handle_record<O: ObjectStore>(
     let outcome: Outcome = app::ingest::run(&deps.sessions, &raw, &facts, &deps.config)
         .await
         .map_err(|e| retryable(&e, &mail.message_id))?;
+    if outcome.followup {
+        notify(deps, &outcome, &mail.message_id).await?;
+    }
     Ok(serde_json::to_value(&outcome).unwrap_or(Value::Null))
+}
+
+/// Mail on a handed-off session: queue the follow-up notice. A failed send is retryable; the
+/// retry finds the message filed but still pending and sends again.
+async fn notify<O: ObjectStore>(
+    deps: &Deps<O>,
+    outcome: &Outcome,
+    ses_id: &str,
+) -> Result<(), Diagnostic> {
+    let Some(session_id) = outcome.session_id.as_deref() else {
+        return Ok(());
+    };
+    match &deps.followups {
+        Some(queue) => queue
+            .notify(session_id)
+            .await
+            .map_err(|e| retryable(&e, ses_id)),
+        None => {
+            tracing::warn!(session_id = %session_id, "HANDOFF_QUEUE_URL is not set: the follow-up reaches the case at the session's next handoff request");
+            Ok(())
+        }
+    }
 }
 
 /// Read `raw/<id>`, waiting a little when it is missing: the S3 action runs before the Lambda
@@ -162,6 +191,7 @@ mod tests {
             raw_prefix: "raw/".into(),
             config: Config::default(),
             raw_retry: vec![Duration::from_millis(1)],
+            followups: None,
         }
     }
 

@@ -216,17 +216,18 @@ async fn file<O: ObjectStore>(
         None => None,
     };
     // Fast path for a redelivery: the message is indexed and in its session already.
+    // A follow-up still pending is reported again, so a notice lost to a failed send goes out
+    // on the retry.
     if let Some(IdEntry {
         session_id,
         message_key: Some(k),
     }) = &own_entry
         && *k == key
-        && sessions
-            .load(session_id)
-            .await?
-            .is_some_and(|s| s.contains(&key))
+        && let Some(s) = sessions.load(session_id).await?
+        && s.contains(&key)
     {
-        return Ok(outcome(session_id, &key, false, true, false));
+        let pending = s.pending_followups.contains(&key);
+        return Ok(outcome(session_id, &key, false, true, pending));
     }
     let found = match own_entry {
         Some(e) => Some(e.session_id),
@@ -332,7 +333,10 @@ fn commit(
             };
             Update::Write(session, (true, false, false))
         }
-        Some(session) if session.contains(&entry.key) => Update::Keep((false, false, true)),
+        Some(session) if session.contains(&entry.key) => {
+            let pending = session.pending_followups.contains(&entry.key);
+            Update::Keep((false, pending, true))
+        }
         Some(mut session) => {
             let followup = session.state == SessionState::HandedOff;
             if followup {
