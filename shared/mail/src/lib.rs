@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod classify;
+pub mod compose;
 pub mod forward;
 mod model;
 mod parse;

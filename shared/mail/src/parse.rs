@@ -237,6 +237,11 @@ fn date_of(date: Option<&mail_parser::DateTime>, received_at: Option<i64>) -> (i
     (ts, rfc3339_utc(ts))
 }
 
+/// RFC 5322 date, e.g. `Tue, 12 Mar 2024 10:15:00 +0000`.
+pub(crate) fn rfc822_date(ts: i64) -> String {
+    mail_parser::DateTime::from_timestamp(ts).to_rfc822()
+}
+
 /// RFC 3339 in UTC with a `Z` suffix, e.g. `2024-03-12T10:15:00Z`.
 pub fn rfc3339_utc(ts: i64) -> String {
     let d = mail_parser::DateTime::from_timestamp(ts);
