@@ -84,6 +84,7 @@ impl World {
             summary: Some("Charged twice".into()),
             handoff_id: handoff_id.map(str::to_string),
             kind: None,
+            ..Request::default()
         };
         app::handoff::run(
             &self.sessions,
@@ -597,6 +598,8 @@ async fn lambda_handler_takes_direct_requests_and_sqs_batches() {
         crm: w.crm,
         settings: w.settings.clone(),
         limits: LimitsCache::default(),
+        sender: app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
+        reply: app::reply::ReplySettings::default(),
     };
     // The shipped samples decode through the real handler types.
     let direct: Value =
@@ -720,6 +723,8 @@ async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
         crm: w.crm,
         settings: w.settings.clone(),
         limits: LimitsCache::default(),
+        sender: app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
+        reply: app::reply::ReplySettings::default(),
     };
     let out = handoff::handler::handle(
         &handoff_deps,

@@ -2,4 +2,5 @@
 
 mod handoff;
 mod ingest;
+mod reply;
 mod support;

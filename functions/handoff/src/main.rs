@@ -16,6 +16,7 @@ async fn main() -> Result<(), Error> {
         .ok_or("MAIL_BUCKET is not set: name the bucket sessions live in")?;
     let secret_id = env("DYNAMICS_SECRET_ID").filter(|s| !s.is_empty()).ok_or("DYNAMICS_SECRET_ID is not set: name the Secrets Manager secret holding the Dynamics credentials")?;
     let settings = app::handoff::Settings::from_lookup(env)?;
+    let reply = app::reply::ReplySettings::from_lookup(env, false)?;
     let aws = aws_config::load_from_env().await;
     let secret = aws_sdk_secretsmanager::Client::new(&aws)
         .get_secret_value()
@@ -38,6 +39,8 @@ async fn main() -> Result<(), Error> {
         crm,
         settings,
         limits: app::handoff::LimitsCache::default(),
+        sender: ses::SesSender::from_conf(&aws),
+        reply,
     };
     let deps = &deps;
     run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -34,9 +34,17 @@ pub struct Request {
     #[serde(default)]
     pub handoff_id: Option<String>,
     /// `followup` for the notice ingest sends when mail arrives on a handed-off session: it
-    /// delivers pending follow-ups and never creates a first case.
+    /// delivers pending follow-ups and never creates a first case. `reply` sends `text` to the
+    /// customer in the thread (see `app::reply`). Absent: a handoff.
     #[serde(default)]
     pub kind: Option<String>,
+    /// For `kind: "reply"`: the text to send to the customer in the thread.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// For `kind: "reply"`: idempotency key (default: a digest of the text), so a retried
+    /// request sends once.
+    #[serde(default)]
+    pub reply_id: Option<String>,
 }
 
 /// Settings from the function's configuration.

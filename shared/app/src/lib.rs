@@ -1,5 +1,6 @@
 //! mailcase use-cases, generic over ports: [`ingest`] files inbound mail into sessions,
-//! [`handoff`] turns a session into one Dynamics case, [`followup`] delivers later mail.
+//! [`handoff`] turns a session into one Dynamics case, [`followup`] delivers later mail,
+//! [`verify`] is the connection test, [`reply`] sends mail in a session's thread.
 //!
 //! No AWS SDK, HTTP or clock here: functions and tools build the adapters and pass time in.
 #![warn(missing_docs)]
@@ -7,6 +8,7 @@
 pub mod followup;
 pub mod handoff;
 pub mod ingest;
+pub mod reply;
 pub mod time;
 
 use std::fmt;

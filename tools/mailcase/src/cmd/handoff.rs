@@ -75,6 +75,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         summary: args.summary.clone(),
         handoff_id: args.handoff_id.clone(),
         kind: None,
+        ..Request::default()
     };
     let limits = LimitsCache::default();
     let now = std::time::SystemTime::now()
