@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod ingest;
 pub mod reply;
 pub mod time;
+pub mod verify;
 
 use std::fmt;
 
