@@ -4,3 +4,4 @@ mod handoff;
 mod ingest;
 mod reply;
 mod support;
+mod verify;
