@@ -20,6 +20,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole path locally on embedded defaults (local store, Dataverse emulator) and
+    /// print the case a rep sees.
+    Demo(cmd::demo::Args),
     /// Show what mailcase makes of raw .eml files (one JSON object per line with --json).
     Parse(cmd::parse::Args),
     /// Print the reply text of a bare body (plain text, or HTML with --html).
@@ -30,6 +33,8 @@ enum Command {
     Handoff(cmd::handoff::Args),
     /// List sessions.
     Sessions(cmd::sessions::ListArgs),
+    /// Send a reply in a session's thread (SESv2 with --ses, else the local outbox).
+    Reply(cmd::reply::Args),
     /// Show one session with its messages in order.
     Show(cmd::sessions::ShowArgs),
 }
@@ -48,6 +53,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Demo(args) => cmd::demo::run(&args).await,
+            Command::Reply(args) => cmd::reply::run(&args).await,
             Command::Parse(args) => cmd::parse::run(&args),
             Command::Strip(args) => cmd::strip::run(&args),
             Command::Ingest(args) => cmd::ingest::run(&args).await,

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod handoff;
 pub mod ingest;
+pub mod reply;
 pub mod parse;
 pub mod sessions;
 pub mod store;

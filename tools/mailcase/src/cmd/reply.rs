@@ -1,0 +1,86 @@
+//! `mailcase reply`: send a reply in a session's thread with the same code as the handoff
+//! function's `kind: "reply"` request — through SESv2 with `--ses`, else into the store's local
+//! outbox (`outbox/<id>.eml`).
+
+use std::process::ExitCode;
+
+use app::reply::{MailSender, Reply, ReplySettings, StoreOutbox};
+use store::ObjectStore;
+use store::sessions::{Sessions, digest};
+
+use super::store::{StoreArgs, with_sessions};
+
+/// Arguments of `mailcase reply`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The reply text.
+    #[arg(long)]
+    text: String,
+    /// The From of the reply. Also SUPPORT_ADDRESS.
+    #[arg(long, env = "SUPPORT_ADDRESS")]
+    support_address: String,
+    /// Send through SESv2 (AWS_* settings, AWS_ENDPOINT_URL honoured) instead of the outbox.
+    #[arg(long)]
+    ses: bool,
+    /// Idempotency key: repeating the command with the same key sends nothing new (default: a
+    /// digest of the text).
+    #[arg(long)]
+    reply_id: Option<String>,
+    /// Session id.
+    session: String,
+}
+
+async fn send<O: ObjectStore, S: MailSender>(
+    sessions: &Sessions<O>,
+    sender: &S,
+    args: &Args,
+) -> anyhow::Result<ExitCode> {
+    let settings = ReplySettings::from_lookup(
+        |k| (k == "SUPPORT_ADDRESS").then(|| args.support_address.clone()),
+        false,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let reply = Reply {
+        session_id: args.session.clone(),
+        text: args.text.clone(),
+        key: format!(
+            "reply:{}",
+            args.reply_id.clone().unwrap_or_else(|| digest(&args.text))
+        ),
+        automatic: false,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match app::reply::send(sessions, sender, &settings, &reply, now).await {
+        Ok(out) => {
+            println!("{}", serde_json::to_string(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!(
+                "mailcase reply: {}\nfix: {}",
+                app::DisplayChain(&e),
+                e.fix()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Send one reply and print `{"session_id","message_id","sent"}`.
+pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.ses {
+        let aws = aws_config::load_from_env().await;
+        let sender = ses::SesSender::from_conf(&aws);
+        with_sessions!(args.store, |sessions| send(&sessions, &sender, args).await)
+    } else {
+        with_sessions!(args.store, |sessions| {
+            let outbox = StoreOutbox::new(sessions.objects().clone());
+            send(&sessions, &outbox, args).await
+        })
+    }
+}
