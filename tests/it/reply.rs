@@ -309,3 +309,96 @@ async fn non_ascii_and_crlf_in_names_and_subjects_are_encoded_not_injected() {
     );
     assert!(back.text.contains("Grüße!"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_test_round_trip_marks_the_channel_active() {
+    use app::channel::{ChannelStatus, WAIT_LIMIT_SECS};
+    use store::ObjectStore;
+    let sessions = sessions("channel").await;
+    let sender = sender().await;
+    let from = Mailbox {
+        name: Some("Acme Support".into()),
+        address: SUPPORT.into(),
+    };
+    let sent_at = 1_710_250_000;
+    assert_eq!(
+        app::channel::status(&sessions, sent_at)
+            .await
+            .expect("status"),
+        ChannelStatus::Untested
+    );
+    let token = app::channel::send_test(&sessions, &sender, &from, SUPPORT, sent_at)
+        .await
+        .expect("sent");
+    assert!(matches!(
+        app::channel::status(&sessions, sent_at + 5)
+            .await
+            .expect("status"),
+        ChannelStatus::Waiting { seconds: 5 }
+    ));
+    // The message SES sent is what the forwarding rule brings back: find it in moto's outbox
+    // and deliver it the way the receipt rule does (raw object, then the ingest Lambda).
+    let url = format!("{}/moto-api/data.json", MotoServer::shared().endpoint());
+    let data: Value = reqwest::get(&url)
+        .await
+        .expect("moto")
+        .json()
+        .await
+        .expect("json");
+    let raw = data["ses"]["RawMessage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["raw_data"].as_str())
+        .find(|r| r.contains(&token))
+        .expect("test message sent through SES")
+        .to_string();
+    sessions
+        .objects()
+        .put_new("raw/ses-test-1", raw.into_bytes(), "message/rfc822")
+        .await
+        .expect("raw");
+    let deps = ingest::handler::Deps {
+        sessions: sessions.clone(),
+        raw_prefix: "raw/".into(),
+        config: Config {
+            own_addresses: vec![SUPPORT.into()],
+            ..Config::default()
+        },
+        raw_retry: vec![],
+        followups: None,
+    };
+    let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {
+        "mail": {"messageId": "ses-test-1"},
+        "receipt": {"timestamp": "2024-03-12T13:27:22.000Z"}
+    }}]});
+    let out = ingest::handler::handle(&deps, LambdaEvent::new(event, Context::default()))
+        .await
+        .expect("ingested");
+    assert_eq!(
+        out["outcomes"][0]["disposition"], "connection_test",
+        "{out}"
+    );
+    match app::channel::status(&sessions, sent_at + 3600)
+        .await
+        .expect("status")
+    {
+        ChannelStatus::Active { seconds, .. } => assert_eq!(seconds, 1_710_250_042 - sent_at),
+        other => panic!("expected Active, got {other:?}"),
+    }
+    assert!(
+        sessions.list().await.expect("list").is_empty(),
+        "no case, no session"
+    );
+    // A later test that never comes back fails with the fix.
+    app::channel::send_test(&sessions, &sender, &from, SUPPORT, sent_at + 7200)
+        .await
+        .expect("sent");
+    match app::channel::status(&sessions, sent_at + 7200 + WAIT_LIMIT_SECS + 1)
+        .await
+        .expect("status")
+    {
+        ChannelStatus::Failed { fix, .. } => assert!(fix.contains("forwards"), "{fix}"),
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}

@@ -132,6 +132,23 @@ pub async fn run<O: ObjectStore>(
     };
     let msg = mail::parse(raw, &opts);
     let key = message_key_of(&msg, receipt);
+    // Our forwarding connection test coming back: mark the channel Active, file nothing.
+    if let Some(token) = msg.subject.as_deref().and_then(crate::channel::test_token)
+        && crate::channel::observe(sessions, token, receipt.received_at).await?
+    {
+        let reason = "forwarding connection test received; the email channel is Active".to_string();
+        record_unfiled(sessions, &msg, receipt, &key, "connection_test", &reason).await?;
+        tracing::info!(message_key = %key, "connection test received");
+        return Ok(Outcome {
+            session_id: None,
+            disposition: "connection_test".into(),
+            reason,
+            new_session: false,
+            duplicate: false,
+            followup: false,
+            message_key: key,
+        });
+    }
     if let Some((disposition, reason)) = not_filed(&msg, receipt, cfg) {
         record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
