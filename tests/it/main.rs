@@ -4,4 +4,5 @@ mod handoff;
 mod ingest;
 mod reply;
 mod support;
+mod template;
 mod verify;
