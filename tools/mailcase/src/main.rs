@@ -37,6 +37,8 @@ enum Command {
     Reply(cmd::reply::Args),
     /// Show one session with its messages in order.
     Show(cmd::sessions::ShowArgs),
+    /// Connection test: Dynamics, the store and SES, each check with its fix.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
             Command::Sessions(args) => cmd::sessions::list(&args).await,
             Command::Handoff(args) => cmd::handoff::run(&args).await,
             Command::Show(args) => cmd::sessions::show(&args).await,
+            Command::Verify(args) => cmd::verify::run(&args).await,
         }
     });
     match result {

@@ -8,6 +8,7 @@ pub mod parse;
 pub mod sessions;
 pub mod store;
 pub mod strip;
+pub mod verify;
 
 use std::io::Read;
 use std::path::Path;

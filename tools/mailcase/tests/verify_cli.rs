@@ -1,0 +1,343 @@
+//! The built `mailcase verify` binary against the Dataverse emulator (in process) and moto
+//! (S3 + SESv2): exit codes, the JSON and text checklists, SES through `GetEmailIdentity`,
+//! and no secret in any output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Output;
+
+use dataverse_emulator::Emulator;
+use serde_json::{Value, json};
+use testkit::MotoServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailcase");
+
+/// Variables a developer's shell might set that would change what verify checks.
+const CLEARED: &[&str] = &[
+    "DEFAULT_QUEUE_ID",
+    "DEFAULT_OWNER_ID",
+    "DEFAULT_PRIORITY",
+    "TICKET_PROPERTIES",
+    "SESSION_URL_TEMPLATE",
+    "SUPPORT_ADDRESS",
+    "MAIL_BUCKET",
+    "DYNAMICS_SECRET_ID",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+];
+
+struct Run {
+    out: Output,
+    stdout: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+    fn check(&self, name: &str) -> Value {
+        self.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {name}: {}", self.stdout))
+    }
+    fn all_output(&self) -> String {
+        format!(
+            "{}{}",
+            self.stdout,
+            String::from_utf8_lossy(&self.out.stderr)
+        )
+    }
+}
+
+async fn mailcase(args: &[&str], env: &[(&str, String)], with_aws: bool) -> Run {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(args);
+    for k in CLEARED {
+        cmd.env_remove(k);
+    }
+    if with_aws {
+        for (k, v) in MotoServer::shared().env() {
+            cmd.env(k, v);
+        }
+    } else {
+        cmd.env("AWS_CONFIG_FILE", "/nonexistent/mailcase-test/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/mailcase-test/credentials",
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run mailcase");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    Run { out, stdout }
+}
+
+fn write_creds(dir: &Path, json: &str) -> String {
+    let path = dir.join("credentials.json");
+    std::fs::write(&path, json).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn settings(emu: &Emulator, props: Value) -> Vec<(&'static str, String)> {
+    let seeds = emu.seeds();
+    vec![
+        ("DEFAULT_QUEUE_ID", seeds.queue_id.to_string()),
+        ("DEFAULT_OWNER_ID", format!("teams({})", seeds.team_id)),
+        ("DEFAULT_PRIORITY", "1".into()),
+        ("TICKET_PROPERTIES", props.to_string()),
+    ]
+}
+
+async fn create_ses_identity(domain: &str) {
+    let conf = MotoServer::shared().sdk_config().await;
+    aws_sdk_sesv2::Client::new(&conf)
+        .create_email_identity()
+        .email_identity(domain)
+        .send()
+        .await
+        .expect("create identity");
+}
+
+fn assert_no_secrets(run: &Run, secrets: &[&str]) {
+    let all = run.all_output();
+    for s in secrets {
+        assert!(!all.contains(s), "secret {s} in output: {all}");
+    }
+    assert!(!all.contains("emu."), "a token in output: {all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_green_exits_zero() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = write_creds(tmp.path(), &emu.credentials_json());
+    create_ses_identity("green.example").await;
+    let store = tmp.path().join("store");
+    let run = mailcase(
+        &[
+            "verify",
+            "--json",
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            &creds,
+            "--support-address",
+            "support@green.example",
+        ],
+        &settings(&emu, json!({"casetypecode": 2})),
+        true,
+    )
+    .await;
+    assert!(run.out.status.success(), "{}", run.all_output());
+    let v = run.json();
+    assert_eq!(v["ok"], true);
+    for c in v["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "ok", "{c}");
+    }
+    assert_eq!(
+        run.check("ses_identity")["detail"],
+        "SES identity green.example is verified"
+    );
+    assert_no_secrets(
+        &run,
+        &[&dataverse_emulator::Config::default().client_secret],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let wrong = "wrong-secret-value-7f3a";
+    let mut c: Value = serde_json::from_str(&emu.credentials_json()).unwrap();
+    c["client_secret"] = json!(wrong);
+    let creds = write_creds(tmp.path(), &c.to_string());
+    let store = tmp.path().join("store");
+    let args = [
+        "verify",
+        "--store",
+        store.to_str().unwrap(),
+        "--credentials",
+        &creds,
+        "--support-address",
+        "support@nowhere.example",
+    ];
+    let env = settings(&emu, json!({}));
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let run = mailcase(&json_args, &env, true).await;
+    assert_eq!(run.out.status.code(), Some(1), "{}", run.all_output());
+    let token = run.check("token");
+    assert_eq!(token["status"], "fail");
+    assert!(
+        token["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("client_secret is wrong or expired"),
+        "{token}"
+    );
+    assert_eq!(run.check("queue")["status"], "skip");
+    assert_eq!(run.check("queue")["detail"], "token failed");
+    let ses = run.check("ses_identity");
+    assert_eq!(ses["status"], "fail", "{ses}");
+    assert_eq!(
+        ses["detail"],
+        "no SES identity for support@nowhere.example or nowhere.example in this account and region"
+    );
+    assert_no_secrets(
+        &run,
+        &[wrong, &dataverse_emulator::Config::default().client_secret],
+    );
+
+    // The same as a checklist.
+    let run = mailcase(&args, &env, true).await;
+    assert_eq!(run.out.status.code(), Some(1));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let token = lines
+        .iter()
+        .find(|l| l.starts_with("FAIL token"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        token.contains("AADSTS7000215")
+            && token.contains(" -> fix: client_secret is wrong or expired"),
+        "{token}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("OK   store")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("SKIP queue")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("checks: 4 ok, 2 failed, 0 warnings, 7 skipped"),
+        "{}",
+        run.stdout
+    );
+    assert_no_secrets(&run, &[wrong]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_in_ticket_properties_is_caught_in_the_checklist() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = write_creds(tmp.path(), &emu.credentials_json());
+    let store = tmp.path().join("store");
+    let run = mailcase(
+        &[
+            "verify",
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            &creds,
+        ],
+        &settings(&emu, json!({"casetypecode": "Problem"})),
+        false,
+    )
+    .await;
+    assert_eq!(run.out.status.code(), Some(1), "{}", run.all_output());
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("FAIL ticket_properties.casetypecode"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        line.ends_with(r#"-> fix: casetypecode: use 2 (Problem), not "Problem""#),
+        "{line}"
+    );
+    // A local store without AWS: SES is skipped, not failed.
+    let ses = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP ses_identity"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(ses.contains("SES not checked"), "{ses}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_store_without_aws_skips_ses_and_lists_a_forwarding_confirmation() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = write_creds(tmp.path(), &emu.credentials_json());
+    let store = tmp.path().join("store");
+    // A fresh copy: ingest dates a local file by its modification time.
+    let eml = tmp.path().join("confirmation.eml");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/mail/tests/fixtures/eml/08-gmail-forwarding-confirmation.eml"
+        ),
+        &eml,
+    )
+    .unwrap();
+    let ingested = mailcase(
+        &[
+            "ingest",
+            "--store",
+            store.to_str().unwrap(),
+            eml.to_str().unwrap(),
+        ],
+        &[],
+        false,
+    )
+    .await;
+    assert!(ingested.out.status.success(), "{}", ingested.all_output());
+    assert!(ingested.stdout.contains("forwarding_confirmation"));
+    let run = mailcase(
+        &[
+            "verify",
+            "--json",
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            &creds,
+            "--support-address",
+            "support@acme.com",
+        ],
+        &settings(&emu, json!({})),
+        false,
+    )
+    .await;
+    assert!(run.out.status.success(), "{}", run.all_output());
+    let ses = run.check("ses_identity");
+    assert_eq!(ses["status"], "skip", "{ses}");
+    let fwd = run.check("forwarding");
+    assert_eq!(fwd["status"], "warn", "{fwd}");
+    let detail = fwd["detail"].as_str().unwrap();
+    assert!(detail.contains("code 598213740"), "{detail}");
+    assert!(
+        detail.contains("link https://mail-settings.google.com/mail/vf-%5BANGjdJ8xyz%5D-abcDEF123"),
+        "{detail}"
+    );
+    assert!(
+        fwd["fix"]
+            .as_str()
+            .unwrap()
+            .contains("enter code 598213740 in Gmail > Settings > Forwarding and POP/IMAP"),
+        "{fwd}"
+    );
+}
