@@ -172,7 +172,7 @@ pub fn checklist(report: &Report) -> String {
     }
     let count = |s: app::verify::Status| report.checks.iter().filter(|c| c.status == s).count();
     out.push_str(&format!(
-        "\n{} checks: {} ok, {} failed, {} warnings, {} skipped\n",
+        "\n{} checks: {} ok, {} failed, {} warned, {} skipped\n",
         report.checks.len(),
         count(app::verify::Status::Ok),
         count(app::verify::Status::Fail),
