@@ -129,6 +129,21 @@ fn fix(c: &Check) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn all_green() {
     let w = world("verify-green").await;
+    // The forwarding test has come back: the channel is Active.
+    let outbox = app::reply::StoreOutbox::new(store::MemoryObjectStore::default());
+    let support = mail::Mailbox {
+        name: None,
+        address: "support@acme.com".into(),
+    };
+    let token =
+        app::channel::send_test(&w.sessions, &outbox, &support, "support@acme.com", NOW - 60)
+            .await
+            .expect("test sent");
+    assert!(
+        app::channel::observe(&w.sessions, &token, NOW - 52)
+            .await
+            .expect("observed")
+    );
     let r = w.verify().await;
     assert!(r.ok(), "{r:#?}");
     for c in &r.checks {
@@ -151,7 +166,14 @@ async fn all_green() {
             "store",
             "ses_identity",
             "forwarding",
+            "email_channel",
         ]
+    );
+    assert!(
+        check(&r, "email_channel")
+            .detail
+            .starts_with("Active: the test message came back through forwarding and SES in 8 s"),
+        "{r:#?}"
     );
     assert_eq!(check(&r, "priority").detail, "prioritycode 1 (High)");
     assert_eq!(

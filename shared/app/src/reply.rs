@@ -319,8 +319,7 @@ pub async fn send<O: ObjectStore, S: MailSender>(
         &support,
         &outgoing,
         &reply.text,
-        &sent_id,
-        &own_id,
+        (&sent_id, &own_id),
         now,
     )
     .await?;
@@ -438,8 +437,7 @@ async fn record<O: ObjectStore>(
     support: &Mailbox,
     out: &Outgoing,
     text: &str,
-    sent_id: &str,
-    own_id: &str,
+    (sent_id, own_id): (&str, &str),
     now: i64,
 ) -> Result<(), StoreError> {
     let key = digest(&format!("mid:{sent_id}"))[..32].to_string();

@@ -236,12 +236,51 @@ pub async fn run<O: ObjectStore, E: EmailIdentities>(inputs: &Inputs<'_, O, E>) 
         report
             .checks
             .extend(forwarding_confirmations(inputs.sessions, inputs.now).await);
+        report
+            .checks
+            .push(email_channel(inputs.sessions, inputs.now).await);
     } else {
         report
             .checks
             .push(Check::skip("forwarding", "the store is not reachable"));
+        report
+            .checks
+            .push(Check::skip("email_channel", "the store is not reachable"));
     }
     report
+}
+
+/// The forwarding connection test's state (`mailcase verify --send-test` starts one).
+pub async fn email_channel<O: ObjectStore>(sessions: &Sessions<O>, now: i64) -> Check {
+    use crate::channel::ChannelStatus;
+    match crate::channel::status(sessions, now).await {
+        Ok(ChannelStatus::Active { seconds, at }) => Check::ok(
+            "email_channel",
+            format!(
+                "Active: the test message came back through forwarding and SES in {seconds} s (at {at})"
+            ),
+        ),
+        Ok(ChannelStatus::Waiting { seconds }) => Check::warn(
+            "email_channel",
+            format!("Waiting: the test message was sent {seconds} s ago and has not come back yet"),
+            "Run `mailcase verify` again in a minute; forwarding usually takes seconds.",
+        ),
+        Ok(ChannelStatus::Failed { seconds, fix }) => Check::fail(
+            "email_channel",
+            format!("Failed: the test message sent {seconds} s ago never reached mailcase"),
+            fix,
+        ),
+        Ok(ChannelStatus::Untested) => Check::warn(
+            "email_channel",
+            "not tested yet",
+            "Run `mailcase verify --send-test` to send a test message through the forwarding path.",
+        ),
+        Err(e) => Check::fail(
+            "email_channel",
+            format!("cannot read the channel state: {e}"),
+            "Check access to the mail bucket.",
+        ),
+    }
 }
 
 /// Names of the checks [`dynamics`] runs after the token, in order (for skips).

@@ -28,6 +28,34 @@ pub struct Args {
     /// The checklist as one JSON object: {"ok", "checks": [{name, status, detail, fix}]}.
     #[arg(long)]
     json: bool,
+    /// First send a test message to the support address through SESv2; when the forwarding
+    /// rule brings it back into ingest, the email channel is marked Active (run verify again).
+    #[arg(long)]
+    send_test: bool,
+}
+
+/// Send the forwarding test from and to the support address.
+async fn send_test<O: store::ObjectStore>(
+    sessions: &store::sessions::Sessions<O>,
+    support: Option<&str>,
+    now: i64,
+) -> anyhow::Result<()> {
+    let support = support.map(mail::normalise_address).ok_or_else(|| {
+        anyhow::anyhow!("--send-test needs --support-address (or SUPPORT_ADDRESS)")
+    })?;
+    let aws = aws_config::load_from_env().await;
+    let sender = ses::SesSender::from_conf(&aws);
+    let from = mail::Mailbox {
+        name: None,
+        address: support.clone(),
+    };
+    app::channel::send_test(sessions, &sender, &from, &support, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("the test message was not sent: {e}. Fix: {}", e.fix()))?;
+    eprintln!(
+        "test message sent to {support}; it should come back within a minute: run `mailcase verify` again"
+    );
+    Ok(())
 }
 
 /// SES identities through SESv2.
@@ -121,6 +149,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let report = with_sessions!(args.store, |sessions| {
+        if args.send_test {
+            send_test(&sessions, args.support_address.as_deref(), now).await?;
+        }
         app::verify::run(&Inputs {
             dynamics: crm.as_ref().map_err(Clone::clone),
             settings: settings.as_ref().map_err(Clone::clone),
