@@ -146,7 +146,7 @@ async fn token(
     )
 }
 
-fn kind_of(method: &Method, path: &str) -> String {
+pub(crate) fn kind_of(method: &Method, path: &str) -> String {
     let head = path.split(['(', '/', '?']).next().unwrap_or(path);
     let action = if path.contains("AddToQueue") {
         " AddToQueue"

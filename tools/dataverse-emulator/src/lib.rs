@@ -16,7 +16,8 @@
 //!   (400 `0x80048d19`), value outside the option set (400 `0x8004431a`), string too long
 //!   (400 `0x80044331`), missing customer on an incident (400 `0x80040203`), unknown bind target
 //!   (404 `0x80040217`), missing privilege (403 `0x80040220` naming e.g. `prvCreateIncident`).
-//! - Service protection on demand: 429 with `Retry-After` (`0x80072322`), 503, added latency.
+//! - Service protection on demand: 429 with `Retry-After` (`0x80072322`), 503, added latency;
+//!   or a random fraction of requests throttled, failing, slow or losing their answer (`chaos.rs`).
 //!
 //! Safe guesses where the real service is UNCONFIRMED: 401 with an empty body and a
 //! `WWW-Authenticate` header for a bad token; a bad batch answers with the failed part's own
@@ -26,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod chaos;
 mod db;
 mod http;
 mod odata;
@@ -39,6 +41,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+pub use chaos::{Chaos, ChaosKind};
 pub use db::Db;
 pub use schema::Kind;
 
@@ -92,6 +95,7 @@ pub(crate) struct State {
     pub latency: Duration,
     pub no_application_user: bool,
     pub counts: BTreeMap<String, u64>,
+    pub chaos: Option<chaos::Active>,
 }
 
 /// The well-known ids the emulator seeds.
@@ -145,8 +149,9 @@ impl Emulator {
             latency: Duration::ZERO,
             no_application_user: false,
             counts: BTreeMap::new(),
+            chaos: None,
         }));
-        let app = http::router(state.clone());
+        let app = chaos::layer(http::router(state.clone()), state.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
