@@ -74,5 +74,8 @@ impl SesMail {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             && !id.contains("..")
+            // `.` or a hidden name (`.mc-locks`) is refused by the directory store, which would
+            // make the handler retry forever instead of rejecting the event.
+            && !id.starts_with('.')
     }
 }

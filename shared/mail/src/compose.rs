@@ -137,7 +137,9 @@ pub fn compose(m: &Outgoing) -> Result<Vec<u8>, ComposeError> {
         }
     }
     let mut h = String::new();
-    let boundary = format!("mc-alt-{}", &hex_digest(&m.message_id)[..16]);
+    // `=_` never occurs in quoted-printable output (`=` is always `=3D`, escapes are hex), so
+    // no line of the text can be read as the boundary (RFC 2045 6.7, note 5).
+    let boundary = format!("=_mc-alt-{}", &hex_digest(&m.message_id)[..16]);
     header(&mut h, "From", &mailbox(&m.from));
     header(&mut h, "To", &mailbox(&m.to));
     header(&mut h, "Subject", &encode_text(&clean(&m.subject)));
@@ -165,8 +167,10 @@ pub fn compose(m: &Outgoing) -> Result<Vec<u8>, ComposeError> {
         header(&mut h, "Auto-Submitted", "auto-replied");
     }
     for (name, value) in &m.extra_headers {
+        // `get`, not `[..2]`: a name starting with a multi-byte character must be refused,
+        // not panic (found by fuzz/compose).
         let token = name.len() > 2
-            && name[..2].eq_ignore_ascii_case("x-")
+            && name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-"))
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !token {
             return Err(ComposeError::BadHeaderName(name.clone()));

@@ -78,13 +78,22 @@ pub fn forward_text(text: &str) -> String {
 /// ```
 pub fn reply_html(html: &str) -> String {
     let cut = html::cut_quotes(html);
-    let reply = reply_text(&mail_parser::decoders::html::html_to_text(cut));
+    let reply = reply_text(&visible_text(cut));
     if reply.is_empty() && cut.len() < html.len() {
         // Everything visible was inside the quote: better the quote than nothing.
-        reply_text(&mail_parser::decoders::html::html_to_text(html))
+        reply_text(&visible_text(html))
     } else {
         reply
     }
+}
+
+/// HTML converted to text without control characters but line ends and tab, as the message
+/// text is (a NUL in the HTML used to reach the reply text; found by fuzz/parse_strip).
+fn visible_text(html: &str) -> String {
+    mail_parser::decoders::html::html_to_text(html)
+        .chars()
+        .filter(|&c| matches!(c, '\n' | '\r' | '\t') || !c.is_control())
+        .collect()
 }
 
 /// CRLF and lone CR to LF.
