@@ -3,6 +3,7 @@
 mod handoff;
 mod ingest;
 mod reply;
+mod security;
 mod support;
 mod template;
 mod verify;
