@@ -465,7 +465,7 @@ fn append_forwarded(out: &mut InboundMessage, inner: &Message<'_>) {
     };
     let mut header = String::from("---------- Forwarded message ----------\n");
     if let Some(f) = first_mailbox(inner.from()) {
-        header.push_str(&format!("From: {}\n", display(&f)));
+        header.push_str(&format!("From: {}\n", clean_line(&display(&f))));
     }
     if let Some(d) = inner.date().filter(|d| d.is_valid()) {
         header.push_str(&format!("Date: {}\n", rfc3339_utc(d.to_timestamp())));

@@ -7,7 +7,9 @@
 //!   starting with a multi-byte character used to panic on a byte slice).
 //! - `parse-*.eml`: raw mail for `mail::parse` + the reply stripper (no panic, output shape,
 //!   reply never longer than its text, no control characters, safe attachment names).
-//!   `parse-html-nul.eml`: NULs in an HTML body reached the reply text but not the text.
+//!   `parse-html-nul.eml`: NULs in an HTML body reached the reply text but not the text;
+//!   `parse-forwarded-from-control.eml`: control characters in an attached message's From
+//!   reached the appended "Forwarded message" block.
 
 use std::path::{Path, PathBuf};
 
