@@ -3,8 +3,8 @@
 pub mod demo;
 pub mod handoff;
 pub mod ingest;
-pub mod reply;
 pub mod parse;
+pub mod reply;
 pub mod sessions;
 pub mod store;
 pub mod strip;
