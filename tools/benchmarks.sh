@@ -65,7 +65,12 @@ else
   size_note="No \`target/lambda/*/bootstrap\` was found (\`bash tools/lambda-build.sh\` builds them): the sizes are of the host binaries from \`cargo build --profile bench -p ingest -p handoff\` (\`target/release/\`, where cargo puts the bench profile; stripped, no LTO), larger than the deployed release build."
 fi
 
-fence() { echo '```'; cat "$1"; echo '```'; }
+# The benchmark's own lines, without libtest's empty runs of the package's other targets.
+fence() {
+  echo '```'
+  grep -Ev '^(running [0-9]+ tests?|test result: .*|test .* \.\.\. ignored|)$' "$1" || true
+  echo '```'
+}
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)
 mem=$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo 2>/dev/null || echo unknown)
