@@ -326,3 +326,65 @@ async fn thirty_megabyte_message_with_attachments_is_ingested() {
         assert_eq!(stored.bytes.len() as u64, a.size);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_thread_ingested_all_at_once_stays_one_session() {
+    // The first message, a reply to it and a reply to the reply, all ingested at the same
+    // moment (and twice each), ten times over: each thread ends up in exactly one session.
+    let sessions = Arc::new(sessions("at-once").await);
+    for round in 0..10 {
+        let ids: Vec<String> = (0..3)
+            .map(|i| format!("t{round}-{i}@client.example"))
+            .collect();
+        let mut tasks = Vec::new();
+        for i in 0..3 {
+            for copy in 0..2 {
+                let sessions = sessions.clone();
+                let ids = ids.clone();
+                tasks.push(tokio::spawn(async move {
+                    let parents: Vec<&str> = ids[..i].iter().map(String::as_str).collect();
+                    let subject = format!("Thread {round}");
+                    let raw = Mail {
+                        message_id: &ids[i],
+                        in_reply_to: parents.last().copied(),
+                        references: &parents,
+                        subject: &subject,
+                        body: "hello",
+                        ..Mail::default()
+                    }
+                    .raw();
+                    let ses = format!("ses-{round}-{i}-{copy}");
+                    app::ingest::run(&*sessions, &raw, &receipt(&ses), &cfg())
+                        .await
+                        .expect("ingest")
+                        .session_id
+                        .expect("filed")
+                }));
+            }
+        }
+        let mut sids = Vec::new();
+        for t in tasks {
+            sids.push(t.await.expect("join"));
+        }
+        sids.sort();
+        sids.dedup();
+        assert_eq!(sids.len(), 1, "round {round}: one session, got {sids:?}");
+        let s = sessions
+            .load(&sids[0])
+            .await
+            .expect("load")
+            .expect("session");
+        assert_eq!(s.messages.len(), 3, "round {round}: each message once");
+        for id in &ids {
+            let e = sessions
+                .find_message_id(id)
+                .await
+                .expect("index")
+                .expect("indexed");
+            assert_eq!(
+                e.session_id, sids[0],
+                "round {round}: {id} indexed to its session"
+            );
+        }
+    }
+}

@@ -250,7 +250,10 @@ async fn file<O: ObjectStore>(
         Some(e) => Some(e.session_id),
         None => find_session(sessions, msg).await?,
     };
-    let session_id = found.unwrap_or_else(|| format!("mc-{}", &digest(&key)[..16]));
+    let session_id = match found {
+        Some(s) => s,
+        None => claim_new_session(sessions, msg, &key).await?,
+    };
 
     // Bodies first: a crash after this leaves only objects the retry writes again.
     let mut stored = msg.clone();
@@ -376,6 +379,59 @@ fn outcome(session_id: &str, key: &str, created: bool, duplicate: bool, followup
         followup,
         message_key: key.to_string(),
     }
+}
+
+/// A message that starts a thread claims, before anything is written, its own Message-ID and the
+/// ids it references for the new session (create-once). A concurrent parent or reply that
+/// claimed one of them first wins: this message joins that session instead, and the ids it had
+/// already claimed are pointed there too. So a reply ingested at the same moment as its parent
+/// never splits the thread. A claim left by a crash points at a session the retry creates.
+async fn claim_new_session<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+    key: &str,
+) -> Result<String, StoreError> {
+    // Named after the thread's root (the oldest id it references, as the first message itself
+    // would be named), so messages of one thread that arrive together agree on the session
+    // before anything is stored; the claims below cover replies that reference only their
+    // immediate parent.
+    let root_key = match msg.references.first().or(msg.in_reply_to.as_ref()) {
+        Some(root) => digest(&format!("mid:{root}"))[..32].to_string(),
+        None => key.to_string(),
+    };
+    let candidate = format!("mc-{}", &digest(&root_key)[..16]);
+    let mut claimed: Vec<(&String, IdEntry)> = Vec::new();
+    let own = msg.message_id.iter().map(|id| (id, Some(key.to_string())));
+    let refs = referenced_ids(msg).into_iter().map(|id| (id, None));
+    for (id, message_key) in own.chain(refs) {
+        let mine = IdEntry {
+            session_id: candidate.clone(),
+            message_key,
+        };
+        let held = sessions.claim_message_id(id, &mine).await?;
+        if held.session_id != candidate {
+            let winner = held.session_id;
+            for (earlier, entry) in claimed {
+                let moved = IdEntry {
+                    session_id: winner.clone(),
+                    message_key: entry.message_key.clone(),
+                };
+                store::update_json(
+                    sessions.objects(),
+                    &store::sessions::id_key(earlier),
+                    20,
+                    |cur: Option<IdEntry>| match cur {
+                        Some(c) if c == entry => Update::Write(moved.clone(), ()),
+                        _ => Update::Keep(()),
+                    },
+                )
+                .await?;
+            }
+            return Ok(winner);
+        }
+        claimed.push((id, mine));
+    }
+    Ok(candidate)
 }
 
 /// In-Reply-To first, then References newest first; at most 20 ids.
