@@ -10,6 +10,9 @@
 //!   `parse-html-nul.eml`: NULs in an HTML body reached the reply text but not the text;
 //!   `parse-forwarded-from-control.eml`: control characters in an attached message's From
 //!   reached the appended "Forwarded message" block.
+//!   `parse-mailparser-debug-assert.eml`: nested multiparts that trip a `debug_assert!` inside
+//!   mail-parser 0.11.9 (`message.rs:485`, "Invalid part ID"); compiled out of release builds
+//!   (what Lambda runs), caught by `parse`'s `catch_unwind` in debug ones.
 
 use std::path::{Path, PathBuf};
 
