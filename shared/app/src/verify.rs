@@ -396,8 +396,8 @@ pub async fn dynamics(crm: &DataverseClient, settings: Option<&Settings>) -> Vec
 }
 
 async fn read_incidents(crm: &DataverseClient) -> Check {
-    // Reading a case that cannot exist needs prvReadIncident like any read, and changes nothing.
-    match crm.incident(Uuid::nil()).await {
+    // Listing at most one case id needs prvReadIncident and changes nothing.
+    match crm.probe_incident_read().await {
         Ok(_) => Check::ok("read_incidents", "the application user can read cases"),
         Err(e @ DynamicsError::Privilege { .. }) => Check::fail(
             "read_incidents",

@@ -460,6 +460,14 @@ impl DataverseClient {
         }))
     }
 
+    /// Read probe: list at most one incident id (`incidents?$select=incidentid&$top=1`). Needs
+    /// `prvReadIncident` and nothing else; a 403 names the missing privilege.
+    pub async fn probe_incident_read(&self) -> Result<(), DynamicsError> {
+        self.get_json("incidents?$select=incidentid&$top=1")
+            .await
+            .map(|_| ())
+    }
+
     /// True when `entity_set(id)` exists (queue, owner checks).
     pub async fn exists(&self, entity_set: &str, id: Uuid) -> Result<bool, DynamicsError> {
         let key = match entity_set {
