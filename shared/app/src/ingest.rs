@@ -111,11 +111,15 @@ pub fn session_token(session_id: &str) -> String {
 /// Stable key of a message: its Message-ID when it has one (so a second copy of the same mail
 /// is recognised), else the SES id (so a redelivery of the same receipt is).
 pub fn message_key_of(msg: &InboundMessage, receipt: &Receipt) -> String {
-    let identity = match &msg.message_id {
-        Some(id) => format!("mid:{id}"),
-        None => format!("ses:{}", receipt.ses_message_id),
-    };
-    digest(&identity)[..32].to_string()
+    match &msg.message_id {
+        Some(id) => key_of_message_id(id),
+        None => digest(&format!("ses:{}", receipt.ses_message_id))[..32].to_string(),
+    }
+}
+
+/// The message key of a Message-ID (inbound, outbound, or only referenced so far).
+pub fn key_of_message_id(id: &str) -> String {
+    digest(&format!("mid:{id}"))[..32].to_string()
 }
 
 /// File one raw message.
@@ -396,7 +400,7 @@ async fn claim_new_session<O: ObjectStore>(
     // before anything is stored; the claims below cover replies that reference only their
     // immediate parent.
     let root_key = match msg.references.first().or(msg.in_reply_to.as_ref()) {
-        Some(root) => digest(&format!("mid:{root}"))[..32].to_string(),
+        Some(root) => key_of_message_id(root),
         None => key.to_string(),
     };
     let candidate = format!("mc-{}", &digest(&root_key)[..16]);

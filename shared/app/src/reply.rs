@@ -440,7 +440,7 @@ async fn record<O: ObjectStore>(
     (sent_id, own_id): (&str, &str),
     now: i64,
 ) -> Result<(), StoreError> {
-    let key = digest(&format!("mid:{sent_id}"))[..32].to_string();
+    let key = crate::ingest::key_of_message_id(sent_id);
     let entry = MessageEntry {
         key: key.clone(),
         message_id: Some(sent_id.to_string()),

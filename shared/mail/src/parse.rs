@@ -137,7 +137,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     let headers = Headers::from_message(msg);
     let (timestamp, date) = date_of(msg.date(), opts.received_at);
     let from = first_mailbox(msg.from());
-    let subject = msg.subject().map(clean_line);
+    let subject = msg.subject().map(crate::compose::clean);
     let (mut text, mut plain) = body_text(msg);
     let mut attachments = attachments(msg);
     if matches!(plain, BodyKind::None)
@@ -251,15 +251,6 @@ pub fn rfc3339_utc(ts: i64) -> String {
     )
 }
 
-fn clean_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn clean_id(id: &str) -> Option<String> {
     let id = id.trim().trim_matches(|c| c == '<' || c == '>').trim();
     (!id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -285,7 +276,7 @@ fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     let address = addr.address().map(normalise_address).unwrap_or_default();
     let name = addr
         .name()
-        .map(clean_line)
+        .map(crate::compose::clean)
         .map(|n| n.trim_matches(|c| c == '"' || c == '\'').trim().to_string())
         .filter(|n| !n.is_empty() && normalise_address(n) != address);
     (!address.is_empty() || name.is_some()).then_some(Mailbox { name, address })
@@ -465,13 +456,13 @@ fn append_forwarded(out: &mut InboundMessage, inner: &Message<'_>) {
     };
     let mut header = String::from("---------- Forwarded message ----------\n");
     if let Some(f) = first_mailbox(inner.from()) {
-        header.push_str(&format!("From: {}\n", clean_line(&display(&f))));
+        header.push_str(&format!("From: {}\n", crate::compose::clean(&display(&f))));
     }
     if let Some(d) = inner.date().filter(|d| d.is_valid()) {
         header.push_str(&format!("Date: {}\n", rfc3339_utc(d.to_timestamp())));
     }
     if let Some(s) = inner.subject() {
-        header.push_str(&format!("Subject: {}\n", clean_line(s)));
+        header.push_str(&format!("Subject: {}\n", crate::compose::clean(s)));
     }
     for (target, body) in [(&mut out.text, &text), (&mut out.reply_text, &reply)] {
         if !target.is_empty() {

@@ -192,7 +192,7 @@ pub fn safe_key_segment(s: &str) -> String {
 }
 
 /// Check a key is a relative path of safe segments (used by the directory adapter).
-pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
+pub fn check_key(key: &str) -> Result<(), StoreError> {
     let bad = key.is_empty()
         || key.starts_with('/')
         || key.contains('\\')

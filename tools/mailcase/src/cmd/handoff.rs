@@ -78,10 +78,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ..Request::default()
     };
     let limits = LimitsCache::default();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = super::now();
     let result = with_sessions!(args.store, |sessions| app::handoff::run(
         &sessions, &crm, &settings, &limits, &req, now
     )

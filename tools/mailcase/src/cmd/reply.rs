@@ -51,10 +51,7 @@ async fn send<O: ObjectStore, S: MailSender>(
         ),
         automatic: false,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = super::now();
     match app::reply::send(sessions, sender, &settings, &reply, now).await {
         Ok(out) => {
             println!("{}", serde_json::to_string(&out)?);

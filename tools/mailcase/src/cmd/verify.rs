@@ -144,10 +144,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_lookup(|k| std::env::var(k).ok());
     let crm = client(args).await;
     let ses = identities(args).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = super::now();
     let report = with_sessions!(args.store, |sessions| {
         if args.send_test {
             send_test(&sessions, args.support_address.as_deref(), now).await?;
