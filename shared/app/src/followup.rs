@@ -28,6 +28,7 @@ pub async fn deliver<O: ObjectStore>(
         dropped_properties: Vec::new(),
         followups_noted: 0,
         followups_new_sessions: Vec::new(),
+        followup_keys: Vec::new(),
         truncated: false,
     };
     if session.pending_followups.is_empty() {
@@ -56,6 +57,7 @@ pub async fn deliver<O: ObjectStore>(
                     .await?;
             }
             outcome.followups_noted += 1;
+            outcome.followup_keys.push(key.clone());
         } else {
             let new_id = continue_in_new_session(
                 sessions,
@@ -110,6 +112,9 @@ async fn continue_in_new_session<O: ObjectStore>(
         handoff: None,
         pending_followups: Vec::new(),
         previous_ticket: Some(ticket.to_string()),
+        route: old.route.clone(),
+        recipients: old.recipients.clone(),
+        last_inbound_at: old.last_inbound_at,
     };
     sessions
         .update(&new_id, move |cur| match cur {

@@ -45,6 +45,10 @@ pub struct Request {
     /// request sends once.
     #[serde(default)]
     pub reply_id: Option<String>,
+    /// For `kind: "auto"`: when the policy's handoff is due (seconds since the epoch); a quiet
+    /// period that is not over re-queues the request.
+    #[serde(default)]
+    pub due_at: Option<i64>,
 }
 
 /// Settings from the function's configuration.
@@ -174,6 +178,9 @@ pub struct Outcome {
     pub followups_noted: usize,
     /// Follow-up messages that started a new session because the case was closed.
     pub followups_new_sessions: Vec<String>,
+    /// Keys of the follow-up messages delivered as notes by this call.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub followup_keys: Vec<String>,
     /// The description was cut and the full transcript attached as a note.
     pub truncated: bool,
 }
@@ -351,6 +358,7 @@ pub async fn run<O: ObjectStore>(
         dropped_properties: details.dropped_properties,
         followups_noted: 0,
         followups_new_sessions: Vec::new(),
+        followup_keys: Vec::new(),
         truncated,
     };
     // Mail that raced in between reading the session and marking it handed off.
@@ -366,6 +374,7 @@ pub async fn run<O: ObjectStore>(
         .await?;
         outcome.followups_noted = delivered.followups_noted;
         outcome.followups_new_sessions = delivered.followups_new_sessions;
+        outcome.followup_keys = delivered.followup_keys;
     }
     Ok(outcome)
 }

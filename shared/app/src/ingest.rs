@@ -22,6 +22,8 @@ pub struct Config {
     pub internal_domains: Vec<String>,
     /// Our own addresses (the support address, the sending address): mail from them is a loop.
     pub own_addresses: Vec<String>,
+    /// Routes and triage rules: a new session records the route its first message came in on.
+    pub routing: crate::routing::Routing,
 }
 
 /// An SES verdict (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`, `DISABLED`).
@@ -45,6 +47,8 @@ pub struct Receipt {
     pub spam: Option<Verdict>,
     /// SES virus verdict.
     pub virus: Option<Verdict>,
+    /// SES's envelope recipients (`receipt.recipients`): the addresses that received it.
+    pub recipients: Vec<String>,
 }
 
 /// What ingest did with a message.
@@ -73,6 +77,22 @@ pub enum IngestError {
     /// Reading or writing the store failed.
     #[error("session store")]
     Store(#[from] StoreError),
+    /// The handoff queue refused a notice (the retry finds the mail filed and sends again).
+    #[error("handoff queue")]
+    Queue(#[from] crate::ports::PortError),
+}
+
+/// What [`file_message`] did, with the session as written (when filed) for the steps after.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The session the message is in.
+    pub session: Option<Session>,
+    /// Sender and subject, for the `Mail Not Filed` event.
+    pub from: Option<mail::Mailbox>,
+    /// Subject.
+    pub subject: Option<String>,
 }
 
 /// A record of mail that was not filed, kept so an operator can find it.
@@ -123,13 +143,24 @@ pub fn key_of_message_id(id: &str) -> String {
 }
 
 /// File one raw message.
-#[tracing::instrument(skip_all, fields(ses_message_id = %receipt.ses_message_id))]
 pub async fn run<O: ObjectStore>(
     sessions: &Sessions<O>,
     raw: &[u8],
     receipt: &Receipt,
     cfg: &Config,
 ) -> Result<Outcome, IngestError> {
+    Ok(file_message(sessions, raw, receipt, cfg).await?.outcome)
+}
+
+/// File one raw message and return the session it landed in (see [`crate::inbound`] for the
+/// notices and events that follow).
+#[tracing::instrument(skip_all, fields(ses_message_id = %receipt.ses_message_id))]
+pub async fn file_message<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    raw: &[u8],
+    receipt: &Receipt,
+    cfg: &Config,
+) -> Result<Filed, IngestError> {
     let opts = ParseOptions {
         internal_domains: cfg.internal_domains.clone(),
         received_at: Some(receipt.received_at),
@@ -143,20 +174,30 @@ pub async fn run<O: ObjectStore>(
         let reason = "forwarding connection test received; the email channel is Active".to_string();
         record_unfiled(sessions, &msg, receipt, &key, "connection_test", &reason).await?;
         tracing::info!(message_key = %key, "connection test received");
-        return Ok(Outcome {
-            session_id: None,
-            disposition: "connection_test".into(),
-            reason,
-            new_session: false,
-            duplicate: false,
-            followup: false,
-            message_key: key,
-        });
+        return Ok(not_filed_outcome(&msg, key, "connection_test".into(), reason));
     }
     if let Some((disposition, reason)) = not_filed(&msg, receipt, cfg) {
         record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
-        return Ok(Outcome {
+        return Ok(not_filed_outcome(&msg, key, disposition, reason));
+    }
+    let (outcome, session) = file(sessions, &msg, receipt, cfg, key).await?;
+    Ok(Filed {
+        outcome,
+        session: Some(session),
+        from: msg.from.clone(),
+        subject: msg.subject.clone(),
+    })
+}
+
+fn not_filed_outcome(
+    msg: &InboundMessage,
+    key: String,
+    disposition: String,
+    reason: String,
+) -> Filed {
+    Filed {
+        outcome: Outcome {
             session_id: None,
             disposition,
             reason,
@@ -164,9 +205,30 @@ pub async fn run<O: ObjectStore>(
             duplicate: false,
             followup: false,
             message_key: key,
-        });
+        },
+        session: None,
+        from: msg.from.clone(),
+        subject: msg.subject.clone(),
     }
-    file(sessions, &msg, receipt, key).await
+}
+
+/// Every address the message was written or delivered to, lower-cased, without duplicates:
+/// To, Cc, the forwarding headers, then SES's recipients. Routes match against these.
+pub fn recipients_of(msg: &InboundMessage, receipt: &Receipt) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let header = msg.to.iter().chain(msg.cc.iter()).map(|m| m.address.clone());
+    let rest = msg
+        .delivered_to
+        .iter()
+        .chain(receipt.recipients.iter())
+        .cloned();
+    for a in header.chain(rest) {
+        let a = mail::normalise_address(&a);
+        if !a.is_empty() && !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// Why a message is not filed into a customer session, if it is not.
@@ -230,8 +292,9 @@ async fn file<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
     receipt: &Receipt,
+    cfg: &Config,
     key: String,
-) -> Result<Outcome, IngestError> {
+) -> Result<(Outcome, Session), IngestError> {
     let own_entry = match &msg.message_id {
         Some(id) => sessions.find_message_id(id).await?,
         None => None,
@@ -248,7 +311,7 @@ async fn file<O: ObjectStore>(
         && s.contains(&key)
     {
         let pending = s.pending_followups.contains(&key);
-        return Ok(outcome(session_id, &key, false, true, pending));
+        return Ok((outcome(session_id, &key, false, true, pending), s));
     }
     let found = match own_entry {
         Some(e) => Some(e.session_id),
@@ -296,9 +359,15 @@ async fn file<O: ObjectStore>(
         after_handoff: false,
         ses_message_id: Some(receipt.ses_message_id.clone()),
     };
-    let (created, followup, duplicate) = sessions
+    let recipients = recipients_of(msg, receipt);
+    let arrival = Arrival {
+        route: cfg.routing.route_for(&recipients).address.clone(),
+        recipients,
+        received_at: receipt.received_at,
+    };
+    let (created, followup, duplicate, session) = sessions
         .update(&session_id, |current| {
-            commit(current, &session_id, msg, entry.clone())
+            commit(current, &session_id, msg, entry.clone(), &arrival)
         })
         .await?;
 
@@ -328,18 +397,29 @@ async fn file<O: ObjectStore>(
             }
         }
     }
-    tracing::info!(session_id = %session_id, message_key = %key, new_session = created, duplicate, followup, "filed");
-    Ok(outcome(&session_id, &key, created, duplicate, followup))
+    tracing::info!(session_id = %session_id, message_key = %key, new_session = created, duplicate, followup, route = ?session.route, "filed");
+    Ok((
+        outcome(&session_id, &key, created, duplicate, followup),
+        session,
+    ))
+}
+
+/// How a message arrived: what a new session records.
+struct Arrival {
+    route: String,
+    recipients: Vec<String>,
+    received_at: i64,
 }
 
 /// The session update: create, append, or recognise a duplicate. Returns (created, followup,
-/// duplicate).
+/// duplicate, the session as written).
 fn commit(
     current: Option<Session>,
     session_id: &str,
     msg: &InboundMessage,
     mut entry: MessageEntry,
-) -> Update<Session, (bool, bool, bool)> {
+    arrival: &Arrival,
+) -> Update<Session, (bool, bool, bool, Session)> {
     match current {
         None => {
             let session = Session {
@@ -354,12 +434,15 @@ fn commit(
                 handoff: None,
                 pending_followups: Vec::new(),
                 previous_ticket: None,
+                route: Some(arrival.route.clone()),
+                recipients: arrival.recipients.clone(),
+                last_inbound_at: Some(arrival.received_at),
             };
-            Update::Write(session, (true, false, false))
+            Update::Write(session.clone(), (true, false, false, session))
         }
         Some(session) if session.contains(&entry.key) => {
             let pending = session.pending_followups.contains(&entry.key);
-            Update::Keep((false, pending, true))
+            Update::Keep((false, pending, true, session))
         }
         Some(mut session) => {
             let followup = session.state == SessionState::HandedOff;
@@ -368,7 +451,12 @@ fn commit(
                 session.pending_followups.push(entry.key.clone());
             }
             session.insert(entry);
-            Update::Write(session, (false, followup, false))
+            session.last_inbound_at = Some(
+                session
+                    .last_inbound_at
+                    .map_or(arrival.received_at, |t| t.max(arrival.received_at)),
+            );
+            Update::Write(session.clone(), (false, followup, false, session))
         }
     }
 }

@@ -6,11 +6,17 @@
 #![warn(missing_docs)]
 
 pub mod channel;
+pub mod events;
 pub mod followup;
 pub mod handoff;
+pub mod inbound;
 pub mod ingest;
+pub mod ports;
 pub mod reply;
+pub mod requests;
+pub mod routing;
 pub mod time;
+pub mod triage;
 pub mod verify;
 
 use std::fmt;

@@ -32,6 +32,10 @@ pub struct OutboundMail {
 pub trait MailSender: Send + Sync {
     /// Send and return the Message-ID the recipient sees (without brackets).
     fn send(&self, mail: &OutboundMail) -> impl Future<Output = Result<String, SendError>> + Send;
+
+    /// Where mail goes, for output: `ses` (delivered to the recipient) or `outbox` (kept
+    /// locally, never delivered).
+    fn via(&self) -> &'static str;
 }
 
 /// A failed send: retryable (throttling, outage) or not (rejected, unverified sender), with the
@@ -491,6 +495,10 @@ impl<O> StoreOutbox<O> {
 pub const OUTBOX_PREFIX: &str = "outbox/";
 
 impl<O: ObjectStore> MailSender for StoreOutbox<O> {
+    fn via(&self) -> &'static str {
+        "outbox"
+    }
+
     async fn send(&self, mail: &OutboundMail) -> Result<String, SendError> {
         let key = format!("{OUTBOX_PREFIX}{}.eml", &digest(&mail.message_id)[..32]);
         match self

@@ -121,4 +121,8 @@ pub struct InboundMessage {
     pub disposition_reason: String,
     /// Present for [`Disposition::ForwardingConfirmation`].
     pub forwarding_confirmation: Option<ForwardingConfirmation>,
+    /// Addresses the mail was delivered to by a forwarder, lower-cased, in header order: every
+    /// `Delivered-To`, `X-Original-To` and `X-Forwarded-To` (used to route forwarded mail).
+    #[serde(default)]
+    pub delivered_to: Vec<String>,
 }

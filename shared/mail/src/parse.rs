@@ -53,6 +53,27 @@ impl Headers {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Plain addresses of every `Delivered-To`, `X-Original-To` and `X-Forwarded-To` header
+    /// (comma-separated values split), lower-cased, without duplicates.
+    pub(crate) fn delivered_to(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (name, value) in &self.entries {
+            if !matches!(
+                name.as_str(),
+                "delivered-to" | "x-original-to" | "x-forwarded-to"
+            ) {
+                continue;
+            }
+            for part in value.split(',') {
+                let a = normalise_address(part);
+                if a.contains('@') && !a.contains(char::is_whitespace) && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+        out
+    }
+
     /// True when the header is present at all.
     pub(crate) fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -182,6 +203,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         disposition: classified.disposition,
         disposition_reason: classified.reason,
         forwarding_confirmation: classified.confirmation,
+        delivered_to: headers.delivered_to(),
     };
     // A bounce carries the original message as a nested part; showing it as forwarded content
     // would put our own words into the transcript.
@@ -225,6 +247,7 @@ fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
         disposition: classified.disposition,
         disposition_reason: format!("{}; {reason}", classified.reason),
         forwarding_confirmation: None,
+        delivered_to: Vec::new(),
     }
 }
 

@@ -36,6 +36,10 @@ impl SesSender {
 }
 
 impl MailSender for SesSender {
+    fn via(&self) -> &'static str {
+        "ses"
+    }
+
     async fn send(&self, mail: &OutboundMail) -> Result<String, SendError> {
         let raw = RawMessage::builder()
             .data(Blob::new(mail.raw.clone()))

@@ -125,6 +125,18 @@ pub struct Session {
     /// Ticket number of an earlier, closed case this thread continues.
     #[serde(default)]
     pub previous_ticket: Option<String>,
+    /// The route the thread came in on (the routing document's `address`, `*` for the
+    /// default); a thread keeps its route.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// The addresses the first message was written or delivered to (To, Cc, forwarding
+    /// headers, SES recipients), lower-cased: what triage rules on the recipient match.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// Receive time (seconds since the epoch) of the newest customer message: the quiet
+    /// policy hands off once this is old enough.
+    #[serde(default)]
+    pub last_inbound_at: Option<i64>,
 }
 
 impl Session {
