@@ -66,6 +66,7 @@ impl Config {
             ingest: app::ingest::Config {
                 internal_domains: list("INTERNAL_DOMAINS"),
                 own_addresses,
+                routing: app::routing::Routing::default(),
             },
         })
     }

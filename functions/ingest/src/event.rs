@@ -55,6 +55,9 @@ pub struct SesReceipt {
     /// Virus scan result.
     #[serde(rename = "virusVerdict", default)]
     pub virus_verdict: Option<Status>,
+    /// Envelope recipients the receipt rule matched.
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
 
 /// `{"status": "PASS"}`.

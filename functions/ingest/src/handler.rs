@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
+use app::inbound::Outlets;
 use app::ingest::{Config, Outcome, Receipt, Verdict};
+use app::ports::{EventSink, HandoffQueue};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use store::ObjectStore;
 use store::sessions::{Sessions, digest};
 
 use crate::event::{SesEvent, SesRecord};
-use crate::notify::FollowupQueue;
 
 /// What the handler needs, built once per cold start.
 pub struct Deps<O> {
@@ -21,9 +22,15 @@ pub struct Deps<O> {
     pub config: Config,
     /// Waits between reads of a raw object that is not there (yet).
     pub raw_retry: Vec<Duration>,
-    /// The handoff queue for follow-up notices; without it, follow-ups wait for the next
-    /// handoff request of their session.
-    pub followups: Option<FollowupQueue>,
+    /// The handoff queue (`HANDOFF_QUEUE_URL`) for follow-up notices and automatic handoffs;
+    /// without it, follow-ups wait for the next handoff request of their session and handoff
+    /// policies cannot act.
+    pub queue: Option<Box<dyn HandoffQueue>>,
+    /// The event feed (`EVENT_BUS`).
+    pub events: Box<dyn EventSink>,
+    /// Why the configuration (e.g. `ROUTING`) cannot be used: every invocation then fails
+    /// with it rather than filing mail under a wrong route.
+    pub refused: Option<String>,
 }
 
 /// Prefix of records of input that can never be processed.
@@ -35,6 +42,13 @@ pub async fn handle<O: ObjectStore>(
     deps: &Deps<O>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
+    if let Some(reason) = &deps.refused {
+        tracing::error!(error = %reason, "configuration refused; mail is not filed until it is fixed (SES retries, then the failed-invocations queue keeps the event)");
+        return Err(Diagnostic {
+            error_type: "Configuration".into(),
+            error_message: reason.clone(),
+        });
+    }
     let payload = event.payload;
     let decoded: SesEvent = match serde_json::from_value(payload.clone()) {
         Ok(e) => e,
@@ -102,36 +116,18 @@ async fn handle_record<O: ObjectStore>(
         virus: receipt
             .and_then(|r| r.virus_verdict.as_ref())
             .map(|v| Verdict(v.status.clone())),
+        recipients: receipt.map(|r| r.recipients.clone()).unwrap_or_default(),
     };
-    let outcome: Outcome = app::ingest::run(&deps.sessions, &raw, &facts, &deps.config)
-        .await
-        .map_err(|e| retryable(&e, &mail.message_id))?;
-    if outcome.followup {
-        notify(deps, &outcome, &mail.message_id).await?;
-    }
-    Ok(serde_json::to_value(&outcome).unwrap_or(Value::Null))
-}
-
-/// Mail on a handed-off session: queue the follow-up notice. A failed send is retryable; the
-/// retry finds the message filed but still pending and sends again.
-async fn notify<O: ObjectStore>(
-    deps: &Deps<O>,
-    outcome: &Outcome,
-    ses_id: &str,
-) -> Result<(), Diagnostic> {
-    let Some(session_id) = outcome.session_id.as_deref() else {
-        return Ok(());
+    let outlets = Outlets {
+        queue: deps.queue.as_deref(),
+        events: deps.events.as_ref(),
     };
-    match &deps.followups {
-        Some(queue) => queue
-            .notify(session_id)
+    // A failed notice is retryable: the retry finds the message filed and sends again.
+    let outcome: Outcome =
+        app::inbound::process(&deps.sessions, &raw, &facts, &deps.config, outlets)
             .await
-            .map_err(|e| retryable(&e, ses_id)),
-        None => {
-            tracing::warn!(session_id = %session_id, "HANDOFF_QUEUE_URL is not set: the follow-up reaches the case at the session's next handoff request");
-            Ok(())
-        }
-    }
+            .map_err(|e| retryable(&e, &mail.message_id))?;
+    Ok(serde_json::to_value(&outcome).unwrap_or(Value::Null))
 }
 
 /// Read `raw/<id>`, waiting a little when it is missing: the S3 action runs before the Lambda
@@ -191,7 +187,9 @@ mod tests {
             raw_prefix: "raw/".into(),
             config: Config::default(),
             raw_retry: vec![Duration::from_millis(1)],
-            followups: None,
+            queue: None,
+            events: Box::new(app::ports::NoEvents),
+            refused: None,
         }
     }
 
