@@ -49,6 +49,7 @@ async fn main() {
             received_at: 0,
             spam: None,
             virus: None,
+            recipients: Vec::new(),
         };
         let sid = app::ingest::run(&sessions, &mail(n, from), &receipt, &Config::default())
             .await

@@ -56,6 +56,7 @@ async fn main() {
         received_at: 0,
         spam: None,
         virus: None,
+        recipients: Vec::new(),
     };
     println!("ingest benchmark (moto S3 on 127.0.0.1; requests counted at the store port)");
     println!(

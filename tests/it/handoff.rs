@@ -593,14 +593,13 @@ async fn lambda_handler_takes_direct_requests_and_sqs_batches() {
     use lambda_runtime::{Context, LambdaEvent};
     let w = world("h-lambda").await;
     let sid = w.ingest(Mail::default(), "a").await;
-    let deps = handoff::handler::Deps {
-        sessions: w.sessions.clone(),
-        crm: w.crm,
-        settings: w.settings.clone(),
-        limits: LimitsCache::default(),
-        sender: app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
-        reply: app::reply::ReplySettings::default(),
-    };
+    let deps = Ok::<_, String>(app::requests::Worker::new(
+        w.sessions.clone(),
+        w.crm,
+        &w.settings.clone(),
+        app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
+        app::reply::ReplySettings::default(),
+    ));
     // The shipped samples decode through the real handler types.
     let direct: Value =
         serde_json::from_str(include_str!("../../events/handoff/direct.json")).expect("sample");
@@ -658,10 +657,12 @@ async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
         raw_prefix: "raw/".into(),
         config: Config::default(),
         raw_retry: vec![Duration::from_millis(10)],
-        followups: Some(ingest::notify::FollowupQueue {
+        queue: Some(Box::new(adapters::SqsQueue {
             sqs: sqs.clone(),
             url: url.clone(),
-        }),
+        })),
+        events: Box::new(app::ports::NoEvents),
+        refused: None,
     };
     // The customer answers the old thread instead of the rep's email; SES delivers it twice.
     let answer = Mail {
@@ -718,14 +719,13 @@ async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
     let body: Value =
         serde_json::from_str(records[0]["body"].as_str().unwrap_or("")).expect("json");
     assert_eq!(body, json!({"session_id": sid, "kind": "followup"}));
-    let handoff_deps = handoff::handler::Deps {
-        sessions: w.sessions.clone(),
-        crm: w.crm,
-        settings: w.settings.clone(),
-        limits: LimitsCache::default(),
-        sender: app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
-        reply: app::reply::ReplySettings::default(),
-    };
+    let handoff_deps = Ok::<_, String>(app::requests::Worker::new(
+        w.sessions.clone(),
+        w.crm,
+        &w.settings.clone(),
+        app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
+        app::reply::ReplySettings::default(),
+    ));
     let out = handoff::handler::handle(
         &handoff_deps,
         LambdaEvent::new(json!({ "Records": records }), Context::default()),

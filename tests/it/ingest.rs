@@ -22,6 +22,7 @@ fn cfg() -> Config {
     Config {
         internal_domains: vec!["acme.com".into()],
         own_addresses: vec!["support@acme.com".into()],
+        ..Config::default()
     }
 }
 
@@ -45,7 +46,9 @@ async fn same_ses_event_twice_through_the_handler_is_one_message() {
         raw_prefix: "raw/".into(),
         config: cfg(),
         raw_retry: vec![Duration::from_millis(10)],
-        followups: None,
+        queue: None,
+        events: Box::new(app::ports::NoEvents),
+        refused: None,
     };
     for _ in 0..2 {
         ingest::handler::handle(

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::handoff::{LimitsCache, Settings};
+use app::handoff::Settings;
 use app::ingest::Config;
 use app::reply::{Reply, ReplySettings};
 use dataverse_emulator::Emulator;
@@ -207,17 +207,16 @@ async fn acknowledgement_is_sent_once_per_handoff_under_retries() {
         ..Mail::default()
     };
     let sid = ingest(&sessions, first, "a1").await;
-    let deps = Arc::new(handoff::handler::Deps {
-        sessions: sessions.clone(),
+    let deps = Arc::new(Ok::<_, String>(app::requests::Worker::new(
+        sessions.clone(),
         crm,
-        settings: Settings {
+        &Settings {
             queue_id: Some(emu.seeds().queue_id),
             ..Settings::default()
         },
-        limits: LimitsCache::default(),
-        sender: sender().await,
-        reply: reply_settings(true),
-    });
+        sender().await,
+        reply_settings(true),
+    )));
     let request = json!({"session_id": sid, "classification": "Shipping"});
     let mut tasks = Vec::new();
     for _ in 0..3 {
@@ -366,7 +365,9 @@ async fn forwarding_test_round_trip_marks_the_channel_active() {
             ..Config::default()
         },
         raw_retry: vec![],
-        followups: None,
+        queue: None,
+        events: Box::new(app::ports::NoEvents),
+        refused: None,
     };
     let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {
         "mail": {"messageId": "ses-test-1"},

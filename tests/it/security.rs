@@ -227,13 +227,12 @@ async fn acknowledgement_cannot_inject_headers_or_mime_parts() {
         "eve",
     )
     .await;
-    let deps = handoff::handler::Deps {
-        sessions: sessions.clone(),
-        crm: client(&emu.credentials_json()),
-        settings: settings(&emu),
-        limits: LimitsCache::default(),
-        sender: StoreOutbox::new(outbox.clone()),
-        reply: ReplySettings {
+    let deps = Ok::<_, String>(app::requests::Worker::new(
+        sessions.clone(),
+        client(&emu.credentials_json()),
+        &settings(&emu),
+        StoreOutbox::new(outbox.clone()),
+        ReplySettings {
             support: Some(Mailbox {
                 name: Some("Acme Support".into()),
                 address: "support@acme.com".into(),
@@ -241,7 +240,7 @@ async fn acknowledgement_cannot_inject_headers_or_mime_parts() {
             ack: true,
             ack_template: None,
         },
-    };
+    ));
     let out = handoff::handler::handle(
         &deps,
         LambdaEvent::new(
@@ -604,7 +603,9 @@ async fn secrets_never_reach_logs_or_errors() {
         raw_prefix: "raw/".into(),
         config: Config::default(),
         raw_retry: vec![Duration::from_millis(1)],
-        followups: None,
+        queue: None,
+        events: Box::new(app::ports::NoEvents),
+        refused: None,
     };
     let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {"mail": {"messageId": "sec1", "timestamp": "2024-03-12T10:15:02.512Z"}}}]});
     let out = ingest::handler::handle(&ingest_deps, LambdaEvent::new(event, Context::default()))
@@ -626,20 +627,21 @@ async fn secrets_never_reach_logs_or_errors() {
     )
     .await;
 
-    let deps = |crm: DataverseClient| handoff::handler::Deps {
-        sessions: sessions.clone(),
-        crm,
-        settings: settings(&emu),
-        limits: LimitsCache::default(),
-        sender: StoreOutbox::new(MemoryObjectStore::default()),
-        reply: ReplySettings {
-            support: Some(Mailbox {
-                name: None,
-                address: "support@acme.com".into(),
-            }),
-            ack: true,
-            ack_template: None,
-        },
+    let deps = |crm: DataverseClient| {
+        Ok::<_, String>(app::requests::Worker::new(
+            sessions.clone(),
+            crm,
+            &settings(&emu),
+            StoreOutbox::new(MemoryObjectStore::default()),
+            ReplySettings {
+                support: Some(Mailbox {
+                    name: None,
+                    address: "support@acme.com".into(),
+                }),
+                ack: true,
+                ack_template: None,
+            },
+        ))
     };
     let invoke = |sid: &str| {
         LambdaEvent::new(
@@ -655,7 +657,14 @@ async fn secrets_never_reach_logs_or_errors() {
         v
     };
     let bad = deps(client(&wrong.to_string()));
-    outputs.push(format!("{:?}", bad.crm.credentials()));
+    outputs.push(format!(
+        "{:?}",
+        bad.as_ref()
+            .map_err(|e| e.clone())
+            .expect("worker")
+            .crm
+            .credentials()
+    ));
     let err = handoff::handler::handle(&bad, invoke(&sid))
         .await
         .expect_err("wrong secret fails");
@@ -665,7 +674,14 @@ async fn secrets_never_reach_logs_or_errors() {
         err.error_message
     );
     outputs.push(format!("{err:?}"));
-    let err = bad.crm.token().await.expect_err("token refused");
+    let err = bad
+        .as_ref()
+        .map_err(|e| e.clone())
+        .expect("worker")
+        .crm
+        .token()
+        .await
+        .expect_err("token refused");
     outputs.push(format!("{err:?} / {err} / {}", err.fix()));
 
     // A 403: the application user lacks a privilege.
@@ -686,9 +702,23 @@ async fn secrets_never_reach_logs_or_errors() {
         .await
         .expect("handoff");
     outputs.push(ok.to_string());
-    let token = good.crm.token().await.expect("token");
+    let token = good
+        .as_ref()
+        .map_err(|e| e.clone())
+        .expect("worker")
+        .crm
+        .token()
+        .await
+        .expect("token");
     outputs.push(format!("{token:?}"));
-    outputs.push(format!("{:?}", good.crm.credentials()));
+    outputs.push(format!(
+        "{:?}",
+        good.as_ref()
+            .map_err(|e| e.clone())
+            .expect("worker")
+            .crm
+            .credentials()
+    ));
     let token = token.expose().to_string();
     assert!(token.starts_with("emu."), "the emulator's token format");
 

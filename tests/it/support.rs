@@ -56,5 +56,6 @@ pub fn receipt(ses_id: &str) -> Receipt {
         received_at: 1_710_238_500,
         spam: None,
         virus: None,
+        recipients: Vec::new(),
     }
 }

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use app::handoff::{LimitsCache, Settings};
+use app::handoff::Settings;
 use dataverse_emulator::{Chaos, ChaosKind, Emulator};
 use dynamics::{Credentials, DataverseClient, RetryPolicy};
 use lambda_runtime::{Context, LambdaEvent};
@@ -631,9 +631,12 @@ async fn run_inner(plan: &Plan) -> Report {
         config: app::ingest::Config {
             internal_domains: vec!["acme.com".into()],
             own_addresses: vec!["support@acme.com".into()],
+            ..Default::default()
         },
         raw_retry: ingest::config::RAW_RETRY.to_vec(),
-        followups: None,
+        queue: None,
+        events: Box::new(app::ports::NoEvents),
+        refused: None,
     });
     let sem = Arc::new(Semaphore::new(plan.ingest_concurrency));
     let retries = Arc::new(AtomicU64::new(0));
@@ -787,17 +790,16 @@ async fn run_inner(plan: &Plan) -> Report {
     .expect("client");
     let counted = CountingObjectStore::new(S3ObjectStore::new(s3.clone(), &bucket, None));
     let handoff_counts = counted.counts.clone();
-    let hdeps = Arc::new(handoff::handler::Deps {
-        sessions: Sessions::new(counted),
+    let hdeps = Arc::new(Ok::<_, String>(app::requests::Worker::new(
+        Sessions::new(counted),
         crm,
-        settings: Settings {
+        &Settings {
             queue_id: Some(emu.seeds().queue_id),
             ..Settings::default()
         },
-        limits: LimitsCache::default(),
-        sender: app::reply::StoreOutbox::new(MemoryObjectStore::default()),
-        reply: app::reply::ReplySettings::default(),
-    });
+        app::reply::StoreOutbox::new(MemoryObjectStore::default()),
+        app::reply::ReplySettings::default(),
+    )));
     let classes = ["Billing", "Support", "Returns", "Delivery"];
     let request = |i: usize, sid: &str| {
         json!({
@@ -865,8 +867,16 @@ async fn run_inner(plan: &Plan) -> Report {
     }
     report.handoff_secs = handoff_started.elapsed().as_secs_f64();
     report.handoff_s3 = handoff_counts.total();
-    report.dynamics_client_requests = hdeps.crm.requests();
-    report.dynamics_retries = hdeps.crm.retries();
+    report.dynamics_client_requests = hdeps
+        .as_ref()
+        .as_ref()
+        .map(|w| w.crm.requests())
+        .unwrap_or(0);
+    report.dynamics_retries = hdeps
+        .as_ref()
+        .as_ref()
+        .map(|w| w.crm.retries())
+        .unwrap_or(0);
     report.dynamics_emulator_requests = emu.request_count();
     report.dynamics_by_kind = emu.request_counts();
     report.faults = emu.chaos_counts();

@@ -49,7 +49,11 @@ pub async fn handle<O: ObjectStore, S: MailSender>(
         error_message: format!("not a handoff request ({e}); send {{\"session_id\": \"mc-...\", \"classification\": ...}}"),
     })?;
     worker.handle(&req, now()).await.map_err(|f| Diagnostic {
-        error_type: if f.retryable { "Retryable".into() } else { "Permanent".into() },
+        error_type: if f.retryable {
+            "Retryable".into()
+        } else {
+            "Permanent".into()
+        },
         error_message: f.to_string(),
     })
 }

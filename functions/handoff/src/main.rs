@@ -9,9 +9,12 @@ use serde_json::Value;
 use store::S3ObjectStore;
 use store::sessions::Sessions;
 
-async fn worker(aws: &aws_config::SdkConfig) -> Result<Worker<S3ObjectStore, ses::SesSender>, String> {
+async fn worker(
+    aws: &aws_config::SdkConfig,
+) -> Result<Worker<S3ObjectStore, ses::SesSender>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let bucket = env("MAIL_BUCKET").ok_or("MAIL_BUCKET is not set: name the bucket sessions live in")?;
+    let bucket =
+        env("MAIL_BUCKET").ok_or("MAIL_BUCKET is not set: name the bucket sessions live in")?;
     let secret_id = env("DYNAMICS_SECRET_ID").ok_or("DYNAMICS_SECRET_ID is not set: name the Secrets Manager secret holding the Dynamics credentials")?;
     let routing = adapters::routing_from_env(Some(aws), env).await?;
     let settings = app::handoff::Settings::from_lookup(env)?;
@@ -24,7 +27,11 @@ async fn worker(aws: &aws_config::SdkConfig) -> Result<Worker<S3ObjectStore, ses
         match env("SENTIMENT").as_deref().map(str::trim) {
             None | Some("off") | Some("none") => None,
             Some("comprehend") => Some(Box::new(adapters::ComprehendSentiment::new(aws))),
-            Some(other) => return Err(format!("SENTIMENT must be off or comprehend (got `{other}`)")),
+            Some(other) => {
+                return Err(format!(
+                    "SENTIMENT must be off or comprehend (got `{other}`)"
+                ));
+            }
         };
     let text = adapters::read_secret(aws, &secret_id).await?;
     let creds = dynamics::Credentials::from_json(&text).map_err(|e| e.to_string())?;
@@ -38,8 +45,9 @@ async fn worker(aws: &aws_config::SdkConfig) -> Result<Worker<S3ObjectStore, ses
         limits: app::handoff::LimitsCache::default(),
         sender: ses::SesSender::from_conf(aws),
         reply,
-        queue: env("HANDOFF_QUEUE_URL")
-            .map(|url| Box::new(adapters::SqsQueue::new(aws, &url)) as Box<dyn app::ports::HandoffQueue>),
+        queue: env("HANDOFF_QUEUE_URL").map(|url| {
+            Box::new(adapters::SqsQueue::new(aws, &url)) as Box<dyn app::ports::HandoffQueue>
+        }),
         events,
         sentiment,
     })

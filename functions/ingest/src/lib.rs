@@ -4,4 +4,3 @@
 pub mod config;
 pub mod event;
 pub mod handler;
-

@@ -51,7 +51,9 @@ async fn fuzz_found_events_are_acknowledged_on_a_directory_store() {
             raw_prefix: "raw/".into(),
             config: Config::default(),
             raw_retry: vec![Duration::from_millis(1)],
-            followups: None,
+            queue: None,
+            events: Box::new(app::ports::NoEvents),
+            refused: None,
         };
         if let Ok(decoded) = serde_json::from_slice::<SesEvent>(&bytes) {
             for r in &decoded.records {

@@ -16,7 +16,9 @@ fn port_error<E: std::error::Error + 'static>(
     use aws_sdk_sqs::error::SdkError;
     let retryable = match e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ServiceError(s) => s.raw().status().as_u16() >= 500 || s.raw().status().as_u16() == 429,
+        SdkError::ServiceError(s) => {
+            s.raw().status().as_u16() >= 500 || s.raw().status().as_u16() == 429
+        }
         SdkError::ResponseError(_) => true,
         _ => false,
     };
@@ -46,7 +48,11 @@ impl SqsQueue {
 }
 
 impl HandoffQueue for SqsQueue {
-    fn send<'a>(&'a self, body: &'a str, delay_seconds: u32) -> BoxFuture<'a, Result<(), PortError>> {
+    fn send<'a>(
+        &'a self,
+        body: &'a str,
+        delay_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
             let delay = i32::try_from(delay_seconds.min(900)).unwrap_or(900);
             self.sqs
@@ -76,7 +82,11 @@ pub struct Drained {
 /// Receive and handle the queue's messages until it is empty; with `wait`, keep polling while
 /// messages are still delayed or in flight, for at most that long. A handled message is
 /// deleted; a failed one stays for SQS to redeliver. `handle` returns whether it succeeded.
-pub async fn drain<F, Fut>(queue: &SqsQueue, wait: Option<Duration>, mut handle: F) -> Result<Drained, PortError>
+pub async fn drain<F, Fut>(
+    queue: &SqsQueue,
+    wait: Option<Duration>,
+    mut handle: F,
+) -> Result<Drained, PortError>
 where
     F: FnMut(String, String) -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -195,10 +205,16 @@ impl EventSink for EventBridgeSink {
                 let codes: Vec<String> = out
                     .entries()
                     .iter()
-                    .filter_map(|e| e.error_code().map(|c| format!("{c}: {}", e.error_message().unwrap_or(""))))
+                    .filter_map(|e| {
+                        e.error_code()
+                            .map(|c| format!("{c}: {}", e.error_message().unwrap_or("")))
+                    })
                     .collect();
                 return Err(PortError {
-                    message: format!("EventBridge refused {failed} event(s): {}", codes.join("; ")),
+                    message: format!(
+                        "EventBridge refused {failed} event(s): {}",
+                        codes.join("; ")
+                    ),
                     retryable: false,
                 });
             }
@@ -217,8 +233,9 @@ pub struct ComprehendSentiment {
 }
 
 /// Languages DetectSentiment accepts.
-pub const SENTIMENT_LANGUAGES: [&str; 12] =
-    ["en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW"];
+pub const SENTIMENT_LANGUAGES: [&str; 12] = [
+    "en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW",
+];
 
 impl ComprehendSentiment {
     /// A client from the AWS configuration.
@@ -248,14 +265,22 @@ impl SentimentDetector for ComprehendSentiment {
                 .text(probe)
                 .send()
                 .await
-                .map_err(|e| fail("DetectDominantLanguage", aws_sdk_comprehend::error::DisplayErrorContext(&e).to_string()))?;
+                .map_err(|e| {
+                    fail(
+                        "DetectDominantLanguage",
+                        aws_sdk_comprehend::error::DisplayErrorContext(&e).to_string(),
+                    )
+                })?;
             let code = lang
                 .languages()
                 .first()
                 .and_then(|l| l.language_code())
                 .unwrap_or("")
                 .to_string();
-            let Some(code) = SENTIMENT_LANGUAGES.iter().find(|c| c.eq_ignore_ascii_case(&code)) else {
+            let Some(code) = SENTIMENT_LANGUAGES
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&code))
+            else {
                 tracing::info!(language = %code, "sentiment not supported for this language");
                 return Ok(None);
             };
@@ -266,7 +291,12 @@ impl SentimentDetector for ComprehendSentiment {
                 .language_code(aws_sdk_comprehend::types::LanguageCode::from(*code))
                 .send()
                 .await
-                .map_err(|e| fail("DetectSentiment", aws_sdk_comprehend::error::DisplayErrorContext(&e).to_string()))?;
+                .map_err(|e| {
+                    fail(
+                        "DetectSentiment",
+                        aws_sdk_comprehend::error::DisplayErrorContext(&e).to_string(),
+                    )
+                })?;
             Ok(out.sentiment().map(|s| s.as_str().to_ascii_lowercase()))
         })
     }
@@ -286,9 +316,9 @@ pub async fn read_secret(aws: &SdkConfig, secret_id: &str) -> Result<String, Str
                 aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
             )
         })?;
-    out.secret_string()
-        .map(str::to_string)
-        .ok_or_else(|| format!("secret {secret_id} has no string value: store the credentials JSON"))
+    out.secret_string().map(str::to_string).ok_or_else(|| {
+        format!("secret {secret_id} has no string value: store the credentials JSON")
+    })
 }
 
 /// The routing in force from the environment: `ROUTING` (inline JSON or `s3://bucket/key`) over
@@ -299,7 +329,10 @@ pub async fn routing_from_env(
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<Routing, String> {
     let settings = app::handoff::Settings::from_lookup(&get)?;
-    let policy = match get("HANDOFF_POLICY").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) {
+    let policy = match get("HANDOFF_POLICY")
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+    {
         Some(p) => Policy::parse(&p).map_err(|e| format!("HANDOFF_POLICY: {e}"))?,
         None => Policy::Manual,
     };
@@ -307,7 +340,8 @@ pub async fn routing_from_env(
         Source::None => return Ok(Routing::from_settings(&settings, policy)),
         Source::Inline(t) => t,
         Source::S3 { bucket, key } => {
-            let aws = aws.ok_or("ROUTING names an S3 object, but no AWS configuration is available")?;
+            let aws =
+                aws.ok_or("ROUTING names an S3 object, but no AWS configuration is available")?;
             let obj = aws_sdk_s3::Client::new(aws)
                 .get_object()
                 .bucket(&bucket)

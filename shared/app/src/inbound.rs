@@ -43,7 +43,10 @@ pub fn followup_notice(session_id: &str) -> String {
 
 /// When the automatic handoff of `session` is due under `policy`, if it has one.
 pub fn due_at(policy: Policy, session: &Session, received_at: i64) -> Option<i64> {
-    let last = session.last_inbound_at.unwrap_or(received_at).max(received_at);
+    let last = session
+        .last_inbound_at
+        .unwrap_or(received_at)
+        .max(received_at);
     match policy {
         Policy::Manual => None,
         Policy::Immediate => Some(received_at),
@@ -75,7 +78,14 @@ pub async fn process<O: ObjectStore>(
         return Ok(outcome);
     };
     if outcome.followup {
-        send(out.queue, &session.id, &followup_notice(&session.id), 0, "follow-up").await?;
+        send(
+            out.queue,
+            &session.id,
+            &followup_notice(&session.id),
+            0,
+            "follow-up",
+        )
+        .await?;
     } else if session.state == SessionState::Open {
         let decision = crate::triage::decide(&cfg.routing, &session);
         if let Some(due) = due_at(decision.policy, &session, receipt.received_at) {

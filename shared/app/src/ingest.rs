@@ -174,7 +174,12 @@ pub async fn file_message<O: ObjectStore>(
         let reason = "forwarding connection test received; the email channel is Active".to_string();
         record_unfiled(sessions, &msg, receipt, &key, "connection_test", &reason).await?;
         tracing::info!(message_key = %key, "connection test received");
-        return Ok(not_filed_outcome(&msg, key, "connection_test".into(), reason));
+        return Ok(not_filed_outcome(
+            &msg,
+            key,
+            "connection_test".into(),
+            reason,
+        ));
     }
     if let Some((disposition, reason)) = not_filed(&msg, receipt, cfg) {
         record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
@@ -216,7 +221,11 @@ fn not_filed_outcome(
 /// To, Cc, the forwarding headers, then SES's recipients. Routes match against these.
 pub fn recipients_of(msg: &InboundMessage, receipt: &Receipt) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let header = msg.to.iter().chain(msg.cc.iter()).map(|m| m.address.clone());
+    let header = msg
+        .to
+        .iter()
+        .chain(msg.cc.iter())
+        .map(|m| m.address.clone());
     let rest = msg
         .delivered_to
         .iter()

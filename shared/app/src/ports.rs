@@ -26,7 +26,11 @@ pub struct PortError {
 /// The handoff queue: requests for the handoff function, optionally delayed (SQS: up to 900 s).
 pub trait HandoffQueue: Send + Sync {
     /// Queue one request body, delivered after `delay_seconds` (at most 900).
-    fn send<'a>(&'a self, body: &'a str, delay_seconds: u32) -> BoxFuture<'a, Result<(), PortError>>;
+    fn send<'a>(
+        &'a self,
+        body: &'a str,
+        delay_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), PortError>>;
 }
 
 /// One event for agents and integrations (EventBridge source `mailcase`).
@@ -133,7 +137,11 @@ impl<O: ObjectStore> StoreQueue<O> {
 }
 
 impl<O: ObjectStore> HandoffQueue for StoreQueue<O> {
-    fn send<'a>(&'a self, body: &'a str, delay_seconds: u32) -> BoxFuture<'a, Result<(), PortError>> {
+    fn send<'a>(
+        &'a self,
+        body: &'a str,
+        delay_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
             let due_at = (self.now)() + i64::from(delay_seconds.min(900));
             let key = format!(

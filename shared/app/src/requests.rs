@@ -124,6 +124,31 @@ pub struct Worker<O, S> {
 /// most, so the text is cut from the front.
 pub const SENTIMENT_MAX_BYTES: usize = 4_900;
 
+impl<O, S> Worker<O, S> {
+    /// A worker with the settings as the only (`*`, manual) route, no queue, no event bus and
+    /// no sentiment; set the public fields for more.
+    pub fn new(
+        sessions: Sessions<O>,
+        crm: DataverseClient,
+        settings: &Settings,
+        sender: S,
+        reply: ReplySettings,
+    ) -> Self {
+        Worker {
+            sessions,
+            crm,
+            routing: Routing::from_settings(settings, Policy::Manual),
+            session_url_template: settings.session_url_template.clone(),
+            limits: LimitsCache::default(),
+            sender,
+            reply,
+            queue: None,
+            events: Box::new(crate::ports::NoEvents),
+            sentiment: None,
+        }
+    }
+}
+
 impl<O: ObjectStore, S: MailSender> Worker<O, S> {
     /// Handle one request; `now` is seconds since the epoch.
     #[tracing::instrument(skip_all, fields(session_id = %req.session_id, kind = ?req.kind))]
@@ -132,7 +157,8 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
         if let Err(f) = &result {
             tracing::error!(error = %f.error, fix = %f.fix, retryable = f.retryable, "request failed");
             let kind = req.kind.as_deref().unwrap_or("handoff");
-            let e = events::handoff_failed(&req.session_id, kind, &f.error, &f.fix, f.retryable, now);
+            let e =
+                events::handoff_failed(&req.session_id, kind, &f.error, &f.fix, f.retryable, now);
             announce(self.events.as_ref(), &[e]).await;
         }
         result
@@ -251,10 +277,17 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
         value["classification"] = json!(d.classification);
         value["priority"] = json!(d.priority);
         value["automatic"] = json!(automatic);
-        self.continue_new_sessions(&out.followups_new_sessions, now).await?;
+        self.continue_new_sessions(&out.followups_new_sessions, now)
+            .await?;
         if self.reply.ack {
-            self.acknowledge(&mut value, &out.session_id, &out.incident_id, &out.ticket_number, now)
-                .await?;
+            self.acknowledge(
+                &mut value,
+                &out.session_id,
+                &out.incident_id,
+                &out.ticket_number,
+                now,
+            )
+            .await?;
         }
         Ok(value)
     }
@@ -309,10 +342,13 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
         let feed: Vec<_> = out
             .followup_keys
             .iter()
-            .map(|k| events::followup_delivered(&out.session_id, &out.incident_id, &out.ticket_number, k))
+            .map(|k| {
+                events::followup_delivered(&out.session_id, &out.incident_id, &out.ticket_number, k)
+            })
             .collect();
         announce(self.events.as_ref(), &feed).await;
-        self.continue_new_sessions(&out.followups_new_sessions, now).await?;
+        self.continue_new_sessions(&out.followups_new_sessions, now)
+            .await?;
         Ok(serde_json::to_value(&out).unwrap_or(Value::Null))
     }
 
@@ -320,8 +356,10 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
     async fn auto(&self, req: &Request, now: i64) -> Result<Value, Failure> {
         let session = self.load(&req.session_id).await?;
         if session.state != SessionState::Open {
-            return Ok(json!({"session_id": session.id, "status": "already_handed_off",
-                             "incident_id": session.handoff.as_ref().map(|h| h.dynamics365_incident_id.clone())}));
+            return Ok(
+                json!({"session_id": session.id, "status": "already_handed_off",
+                             "incident_id": session.handoff.as_ref().map(|h| h.dynamics365_incident_id.clone())}),
+            );
         }
         let d = decide(&self.routing, &session);
         let target = match d.policy {
@@ -338,7 +376,10 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
         if now < target {
             let Some(queue) = &self.queue else {
                 return Err(Failure {
-                    error: format!("the quiet period of {} ends at {target}, and there is no handoff queue to wait in", session.id),
+                    error: format!(
+                        "the quiet period of {} ends at {target}, and there is no handoff queue to wait in",
+                        session.id
+                    ),
                     retryable: true,
                     fix: "Set HANDOFF_QUEUE_URL to the handoff queue.".into(),
                 });
@@ -374,7 +415,9 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                     .send(&auto_notice(id, due), delay)
                     .await
                     .map_err(|e| Failure {
-                        error: format!("cannot queue the handoff of continuation session {id}: {e}"),
+                        error: format!(
+                            "cannot queue the handoff of continuation session {id}: {e}"
+                        ),
                         retryable: true,
                         fix: "Check the handoff queue; the request is retried.".into(),
                     })?;

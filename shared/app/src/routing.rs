@@ -46,7 +46,9 @@ impl Policy {
             _ => {}
         }
         let bad = || {
-            format!("`{s}` is not a policy: use manual, immediate or quiet:<N>s|m|h (e.g. quiet:5m)")
+            format!(
+                "`{s}` is not a policy: use manual, immediate or quiet:<N>s|m|h (e.g. quiet:5m)"
+            )
         };
         let spec = s.strip_prefix("quiet:").ok_or_else(bad)?;
         let (digits, unit) = spec.split_at(spec.len().saturating_sub(1));
@@ -283,8 +285,7 @@ struct SetRaw {
 
 fn queue_at(place: String, v: Option<String>) -> Result<Option<Uuid>, RoutingError> {
     v.map(|q| {
-        Uuid::parse_str(q.trim())
-            .map_err(|_| err(place, format!("`{q}` is not a queue GUID")))
+        Uuid::parse_str(q.trim()).map_err(|_| err(place, format!("`{q}` is not a queue GUID")))
     })
     .transpose()
 }
@@ -314,7 +315,10 @@ fn regex_at(place: String, v: Option<String>) -> Result<Option<Regex>, RoutingEr
             .map_err(|e| {
                 let first = e.to_string();
                 let last = first.lines().last().unwrap_or("").trim().to_string();
-                err(place, format!("`{r}` is not a valid regular expression: {last}"))
+                err(
+                    place,
+                    format!("`{r}` is not a valid regular expression: {last}"),
+                )
             })
     })
     .transpose()
@@ -329,7 +333,9 @@ fn address_at(place: String, a: &str) -> Result<String, RoutingError> {
     if !mail::compose::is_plain_address(&n) {
         return Err(err(
             place,
-            format!("`{a}` is not a plain address such as billing@acme.com (or `*` for the default route)"),
+            format!(
+                "`{a}` is not a plain address such as billing@acme.com (or `*` for the default route)"
+            ),
         ));
     }
     Ok(n)
@@ -392,7 +398,15 @@ impl Routing {
             if classification.as_deref() == Some("") {
                 return Err(err(at("classification"), "must not be empty"));
             }
-            raws.push((address, queue_id, owner, r.priority, r.ticket_properties, classification, policy));
+            raws.push((
+                address,
+                queue_id,
+                owner,
+                r.priority,
+                r.ticket_properties,
+                classification,
+                policy,
+            ));
         }
         // The `*` entry first, so the other routes inherit from it.
         if let Some(star) = raws.iter().find(|r| r.0 == "*") {
@@ -429,7 +443,10 @@ impl Routing {
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| format!("rules[{i}]"));
             let w = r.when;
-            if w.subject.is_none() && w.body.is_none() && w.sender.is_none() && w.recipient.is_none()
+            if w.subject.is_none()
+                && w.body.is_none()
+                && w.sender.is_none()
+                && w.recipient.is_none()
             {
                 return Err(err(
                     at("when"),
@@ -513,7 +530,15 @@ mod tests {
         assert_eq!(Policy::parse("quiet:2h"), Ok(Policy::Quiet(7200)));
         assert_eq!(Policy::Quiet(300).to_string(), "quiet:5m");
         assert_eq!(Policy::Quiet(90).to_string(), "quiet:90s");
-        for bad in ["quiet", "quiet:", "quiet:5", "quiet:5x", "quiet:0s", "later", "quiet:-1m"] {
+        for bad in [
+            "quiet",
+            "quiet:",
+            "quiet:5",
+            "quiet:5x",
+            "quiet:0s",
+            "later",
+            "quiet:-1m",
+        ] {
             assert!(Policy::parse(bad).is_err(), "{bad}");
         }
     }
@@ -554,15 +579,51 @@ mod tests {
     #[test]
     fn mistakes_name_their_place() {
         let cases = [
-            (r#"{"routes": [{"address": "a@b.c", "queue": "x"}]}"#, "routes[0]", "unknown field `queue`"),
-            (r#"{"routes": [{"address": "a@b.c"}, {"address": "*", "policy": "soon"}]}"#, "routes[1].policy", "not a policy"),
-            (r#"{"rules": [{"when": {"subject": "(unclosed"}, "set": {}}]}"#, "rules[0].when.subject", "not a valid regular expression"),
-            (r#"{"routes": [{"address": "a@b.c", "queue_id": "nope"}]}"#, "routes[0].queue_id", "not a queue GUID"),
-            (r#"{"routes": [{"address": "not an address"}]}"#, "routes[0].address", "plain address"),
-            (r#"{"routes": [{"address": "a@b.c"}, {"address": "A@b.c"}]}"#, "routes[1].address", "two routes"),
-            (r#"{"routes": [{"address": "a@b.c", "priority": "High"}]}"#, "routes[0].priority", "invalid type"),
-            (r#"{"routes": [ {"address": "a@b.c",, } ]}"#, "line 1 column", "key must be a string"),
-            (r#"{"rules": [{"when": {}, "set": {"classification": "X"}}]}"#, "rules[0].when", "at least one"),
+            (
+                r#"{"routes": [{"address": "a@b.c", "queue": "x"}]}"#,
+                "routes[0]",
+                "unknown field `queue`",
+            ),
+            (
+                r#"{"routes": [{"address": "a@b.c"}, {"address": "*", "policy": "soon"}]}"#,
+                "routes[1].policy",
+                "not a policy",
+            ),
+            (
+                r#"{"rules": [{"when": {"subject": "(unclosed"}, "set": {}}]}"#,
+                "rules[0].when.subject",
+                "not a valid regular expression",
+            ),
+            (
+                r#"{"routes": [{"address": "a@b.c", "queue_id": "nope"}]}"#,
+                "routes[0].queue_id",
+                "not a queue GUID",
+            ),
+            (
+                r#"{"routes": [{"address": "not an address"}]}"#,
+                "routes[0].address",
+                "plain address",
+            ),
+            (
+                r#"{"routes": [{"address": "a@b.c"}, {"address": "A@b.c"}]}"#,
+                "routes[1].address",
+                "two routes",
+            ),
+            (
+                r#"{"routes": [{"address": "a@b.c", "priority": "High"}]}"#,
+                "routes[0].priority",
+                "invalid type",
+            ),
+            (
+                r#"{"routes": [ {"address": "a@b.c",, } ]}"#,
+                "line 1 column",
+                "key must be a string",
+            ),
+            (
+                r#"{"rules": [{"when": {}, "set": {"classification": "X"}}]}"#,
+                "rules[0].when",
+                "at least one",
+            ),
             (r#"{"rulez": []}"#, "rulez", "unknown field"),
         ];
         for (doc, place, reason) in cases {
@@ -583,7 +644,10 @@ mod tests {
                 key: "config/routing.json".into()
             })
         );
-        assert!(matches!(Source::from_lookup(get(" {\"routes\": []}")), Ok(Source::Inline(_))));
+        assert!(matches!(
+            Source::from_lookup(get(" {\"routes\": []}")),
+            Ok(Source::Inline(_))
+        ));
         assert!(Source::from_lookup(get("s3://bucket-only")).is_err());
         assert!(Source::from_lookup(get("routing.json")).is_err());
     }

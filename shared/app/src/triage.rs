@@ -106,11 +106,43 @@ pub fn decide(routing: &Routing, session: &Session) -> Decision {
 
 /// Greeting lines a summary skips ("Hi team,", "Hallo zusammen", "Dear Sir or Madam,").
 const GREETINGS: &[&str] = &[
-    "hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening", "greetings",
-    "hallo", "guten tag", "liebe", "lieber", "sehr geehrte", "bonjour", "salut", "madame",
-    "monsieur", "hola", "buenos días", "buenas", "estimado", "estimada", "olá", "oi", "bom dia",
-    "ciao", "buongiorno", "gentile", "hej", "hei", "goedemorgen", "beste", "dzień dobry",
-    "witam", "здравствуйте", "добрый день", "привіт",
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "greetings",
+    "hallo",
+    "guten tag",
+    "liebe",
+    "lieber",
+    "sehr geehrte",
+    "bonjour",
+    "salut",
+    "madame",
+    "monsieur",
+    "hola",
+    "buenos días",
+    "buenas",
+    "estimado",
+    "estimada",
+    "olá",
+    "oi",
+    "bom dia",
+    "ciao",
+    "buongiorno",
+    "gentile",
+    "hej",
+    "hei",
+    "goedemorgen",
+    "beste",
+    "dzień dobry",
+    "witam",
+    "здравствуйте",
+    "добрый день",
+    "привіт",
 ];
 
 /// A short extractive one-liner: the first sentence of `text` that is not a greeting, at most
@@ -177,7 +209,8 @@ mod tests {
     #[test]
     fn summary_is_the_first_sentence_without_the_greeting() {
         assert_eq!(
-            summary("Hi team,\n\nmy order 1042 arrived damaged. The box was crushed.\n\nAna").as_deref(),
+            summary("Hi team,\n\nmy order 1042 arrived damaged. The box was crushed.\n\nAna")
+                .as_deref(),
             Some("my order 1042 arrived damaged.")
         );
         assert_eq!(

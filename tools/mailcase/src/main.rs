@@ -39,6 +39,10 @@ enum Command {
     Show(cmd::sessions::ShowArgs),
     /// Connection test: Dynamics, the store and SES, each check with its fix.
     Verify(cmd::verify::Args),
+    /// Process handoff-queue requests (SQS, or the local store's queue) until it is empty.
+    Work(cmd::work::Args),
+    /// Show what a handoff of a session would give the case, creating nothing.
+    Triage(cmd::triage::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,8 @@ fn main() -> ExitCode {
             Command::Handoff(args) => cmd::handoff::run(&args).await,
             Command::Show(args) => cmd::sessions::show(&args).await,
             Command::Verify(args) => cmd::verify::run(&args).await,
+            Command::Work(args) => cmd::work::run(&args).await,
+            Command::Triage(args) => cmd::triage::run(&args).await,
         }
     });
     match result {

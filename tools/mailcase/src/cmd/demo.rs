@@ -6,13 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use app::handoff::{LimitsCache, Request, Settings};
+use app::handoff::{Request, Settings};
+use app::inbound::Outlets;
 use app::ingest::{Config, Outcome, Receipt};
+use app::ports::{NoEvents, StoreQueue};
 use app::reply::{Reply, ReplySettings, StoreOutbox};
+use app::requests::Worker;
+use app::routing::{Policy, Routing};
 use dataverse_emulator::Emulator;
-use dynamics::{Credentials, DataverseClient, Owner, RetryPolicy};
+use dynamics::{Credentials, DataverseClient, RetryPolicy};
 use mail::Mailbox;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use store::DirObjectStore;
 use store::sessions::Sessions;
 
@@ -64,6 +68,7 @@ fn receipt(id: &str, at: i64) -> Receipt {
         received_at: at,
         spam: None,
         virus: None,
+        recipients: Vec::new(),
     }
 }
 
@@ -90,9 +95,23 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         RetryPolicy::default(),
     )?;
     let seeds = emu.seeds();
+    let routing_doc = format!(
+        r#"{{"routes": [{{"address": "{SUPPORT}", "queue_id": "{q}", "owner_id": "teams({t})",
+                         "ticket_properties": {{"casetypecode": 2}}, "policy": "quiet:10m"}}],
+            "rules": [{{"name": "damage", "when": {{"subject": "(?i)damaged|broken|cracked"}},
+                        "set": {{"classification": "Shipping damage", "priority": 1}}}}]}}"#,
+        q = seeds.queue_id,
+        t = seeds.team_id
+    );
     let ingest_cfg = Config {
         internal_domains: vec!["acme.example".into()],
         own_addresses: vec![SUPPORT.into()],
+        routing: Routing::parse(&routing_doc, &Settings::default(), Policy::Manual)?,
+    };
+    let queue = StoreQueue::new(sessions.clone(), super::now);
+    let outlets = Outlets {
+        queue: Some(&queue),
+        events: &NoEvents,
     };
     let reply_settings = ReplySettings {
         support: Some(Mailbox {
@@ -109,11 +128,12 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         emu.base_url()
     );
     println!("The thread");
-    let first = app::ingest::run(
+    let first = app::inbound::process(
         &sessions,
         CUSTOMER,
         &receipt("demo-01", T_CUSTOMER),
         &ingest_cfg,
+        outlets,
     )
     .await?;
     line("1. Ana writes (photo attached)", &first);
@@ -142,68 +162,72 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         t.replace("{{ANSWER_ID}}", &answer.message_id)
             .replace("{{SESSION_TOKEN}}", &sid)
     };
-    let auto = app::ingest::run(
+    let auto = app::inbound::process(
         &sessions,
         fill(AUTO_REPLY).as_bytes(),
         &receipt("demo-03", T_AUTO_REPLY),
         &ingest_cfg,
+        outlets,
     )
     .await?;
     line("3. Ana's out-of-office answers", &auto);
-    let follow = app::ingest::run(
+    let follow = app::inbound::process(
         &sessions,
         fill(FOLLOW_UP).as_bytes(),
         &receipt("demo-04", T_FOLLOW_UP),
         &ingest_cfg,
+        outlets,
     )
     .await?;
     line("4. Ana answers our answer", &follow);
 
-    let settings = Settings {
-        queue_id: Some(seeds.queue_id),
-        owner: Some(Owner::Team(seeds.team_id)),
-        priority: Some(1),
-        ticket_properties: json!({"casetypecode": 2})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        session_url_template: Some("https://console.acme.example/sessions/{session_id}".into()),
-    };
-    let req = Request {
-        session_id: sid.clone(),
-        classification: Some("Shipping damage".into()),
-        sentiment: Some("negative".into()),
-        summary: Some(
-            "Espresso machine arrived with a cracked water tank; replacement needed before Friday."
-                .into(),
-        ),
-        ..Request::default()
-    };
-    let before = crm.requests();
-    let case = app::handoff::run(
-        &sessions,
-        &crm,
-        &settings,
-        &LimitsCache::default(),
-        &req,
-        T_HANDOFF,
-    )
-    .await?;
-    let requests = crm.requests() - before;
-    let ack = app::reply::acknowledge(
-        &sessions,
-        &outbox,
-        &reply_settings,
-        &sid,
-        &case.incident_id,
-        &case.ticket_number,
-        T_HANDOFF,
-    )
-    .await?;
-    println!(
-        "  {:<34} case {} created in {requests} Dynamics requests; acknowledgement sent as <{}>",
-        "5. handoff (Shipping damage)", case.ticket_number, ack.message_id
+    // No handoff request: the route's policy hands the thread off once Ana has been quiet
+    // for 10 minutes, and a rule on the subject classifies it.
+    let mut worker = Worker::new(
+        sessions.clone(),
+        crm,
+        &Settings {
+            session_url_template: Some("https://console.acme.example/sessions/{session_id}".into()),
+            ..Settings::default()
+        },
+        outbox,
+        reply_settings,
     );
+    worker.routing = ingest_cfg.routing.clone();
+    let before = worker.crm.requests();
+    let mut case = None;
+    for (_, item) in queue.due(T_HANDOFF, true).await? {
+        let req: Request = serde_json::from_str(&item.body)?;
+        let out = worker
+            .handle(&req, T_HANDOFF)
+            .await
+            .map_err(|f| anyhow::anyhow!("{f}"))?;
+        if out.get("incident_id").is_some() && case.is_none() {
+            case = Some(out);
+        }
+    }
+    let case = case.context("the quiet-period handoff did not create the case")?;
+    let requests = worker.crm.requests() - before;
+    let s = |k: &str| case[k].as_str().unwrap_or("").to_string();
+    println!(
+        "  {:<34} case {} created by the route's policy ({}) in {requests} Dynamics requests, no handoff request; acknowledgement <{}> (via {})",
+        "5. Ana is quiet for 10 minutes",
+        s("ticket_number"),
+        "quiet:10m",
+        s("acknowledgement"),
+        s("via"),
+    );
+    let case = app::handoff::Outcome {
+        session_id: s("session_id"),
+        incident_id: s("incident_id"),
+        ticket_number: s("ticket_number"),
+        created: true,
+        dropped_properties: Vec::new(),
+        followups_noted: 0,
+        followups_new_sessions: Vec::new(),
+        followup_keys: Vec::new(),
+        truncated: false,
+    };
 
     print_case(&emu, &case.incident_id)?;
     println!(

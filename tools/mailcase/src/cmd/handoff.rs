@@ -1,25 +1,29 @@
-//! `mailcase handoff`: the handoff Lambda's code, run locally.
+//! `mailcase handoff`: the handoff Lambda's request path, run locally — triage, the case, the
+//! acknowledgement when `HANDOFF_ACK` is on, the events.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use app::handoff::{LimitsCache, Request, Settings};
-use dynamics::{Credentials, DataverseClient, RetryPolicy};
+use app::handoff::Request;
+use app::reply::MailSender;
+use app::requests::Worker;
+use dynamics::Credentials;
+use store::ObjectStore;
 
-use super::store::{StoreArgs, with_sessions};
+use super::store::{Opened, StoreArgs};
 
 /// Arguments of `mailcase handoff`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     store: StoreArgs,
-    /// Classification (the title's first part), e.g. Billing.
+    /// Classification (the title's first part), e.g. Billing; default: triage.
     #[arg(long)]
     classification: Option<String>,
     /// Sentiment, e.g. negative.
     #[arg(long)]
     sentiment: Option<String>,
-    /// One-line summary.
+    /// One-line summary; default: the first sentence of the customer's first message.
     #[arg(long)]
     summary: Option<String>,
     /// Idempotency key (repeat it to retry the same handoff).
@@ -40,21 +44,9 @@ pub async fn credentials(file: Option<&PathBuf>) -> anyhow::Result<Credentials> 
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
         None => {
             let id = std::env::var("DYNAMICS_SECRET_ID").map_err(|_| anyhow::anyhow!("give --credentials FILE or set DYNAMICS_SECRET_ID to the Secrets Manager secret"))?;
-            let aws = aws_config::load_from_env().await;
-            let out = aws_sdk_secretsmanager::Client::new(&aws)
-                .get_secret_value()
-                .secret_id(&id)
-                .send()
+            adapters::read_secret(&super::worker::aws().await, &id)
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot read secret {id}: {}",
-                        aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                    )
-                })?;
-            out.secret_string()
-                .map(str::to_string)
-                .ok_or_else(|| anyhow::anyhow!("secret {id} has no string value"))?
+                .map_err(|e| anyhow::anyhow!(e))?
         }
     };
     Ok(Credentials::from_json(&text)?)
@@ -62,52 +54,87 @@ pub async fn credentials(file: Option<&PathBuf>) -> anyhow::Result<Credentials> 
 
 /// Run one handoff and print the case.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let settings =
-        Settings::from_lookup(|k| std::env::var(k).ok()).map_err(|e| anyhow::anyhow!(e))?;
-    let crm = DataverseClient::new(
-        credentials(args.credentials.as_ref()).await?,
-        RetryPolicy::default(),
-    )?;
     let req = Request {
         session_id: args.session.clone(),
         classification: args.classification.clone(),
         sentiment: args.sentiment.clone(),
         summary: args.summary.clone(),
         handoff_id: args.handoff_id.clone(),
-        kind: None,
         ..Request::default()
     };
-    let limits = LimitsCache::default();
-    let now = super::now();
-    let result = with_sessions!(args.store, |sessions| app::handoff::run(
-        &sessions, &crm, &settings, &limits, &req, now
-    )
-    .await);
-    match result {
+    let creds = args.credentials.as_ref();
+    match super::store::open(&args.store).await? {
+        Opened::Dir(s) => {
+            let outbox = app::reply::StoreOutbox::new(s.objects().clone());
+            print(
+                &super::worker::worker(s, outbox, creds, None, true).await?,
+                &req,
+            )
+            .await
+        }
+        Opened::S3(s) => {
+            let ses = ses::SesSender::from_conf(&super::worker::aws().await);
+            print(
+                &super::worker::worker(s, ses, creds, None, false).await?,
+                &req,
+            )
+            .await
+        }
+    }
+}
+
+async fn print<O: ObjectStore, S: MailSender>(
+    worker: &Worker<O, S>,
+    req: &Request,
+) -> anyhow::Result<ExitCode> {
+    match worker.handle(req, super::now()).await {
         Ok(o) => {
-            println!("incident:      {}", o.incident_id);
-            println!("ticket number: {}", o.ticket_number);
+            let s = |k: &str| o[k].as_str().unwrap_or("").to_string();
+            println!("incident:      {}", s("incident_id"));
+            println!("ticket number: {}", s("ticket_number"));
             println!(
                 "created:       {}",
-                if o.created {
+                if o["created"] == true {
                     "yes"
                 } else {
                     "no (already handed off; this is the existing case)"
                 }
             );
-            for (column, why) in &o.dropped_properties {
-                println!("dropped ticket property {column}: {why}");
+            println!(
+                "route:         {} (classification {}, priority {})",
+                s("route"),
+                s("classification"),
+                o["priority"]
+            );
+            for d in o["dropped_properties"].as_array().into_iter().flatten() {
+                println!(
+                    "dropped ticket property {}: {}",
+                    d[0].as_str().unwrap_or(""),
+                    d[1].as_str().unwrap_or("")
+                );
+            }
+            if let Some(ack) = o["acknowledgement"].as_str() {
+                let via = s("via");
+                let how = if via == "outbox" {
+                    "written to the local outbox (not delivered)"
+                } else {
+                    "sent through SES"
+                };
+                println!("acknowledgement: <{ack}> {how} (via {via})");
+            }
+            if let Some(e) = o["acknowledgement_error"].as_str() {
+                println!("acknowledgement not sent: {e}");
             }
             println!(
                 "Dynamics requests: {} ({} retries)",
-                crm.requests(),
-                crm.retries()
+                worker.crm.requests(),
+                worker.crm.retries()
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            eprintln!("mailcase: handoff failed: {}", app::DisplayChain(&e));
-            eprintln!("fix: {}", e.fix());
+        Err(f) => {
+            eprintln!("mailcase: handoff failed: {}", f.error);
+            eprintln!("fix: {}", f.fix);
             Ok(ExitCode::FAILURE)
         }
     }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use app::inbound::Outlets;
 use app::ingest::{Config, Receipt};
 use serde_json::json;
 use store::sessions::digest;
@@ -31,6 +32,8 @@ pub struct Args {
 
 /// Ingest each file and print one JSON line per file.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let routing = super::worker::routing().await?;
+    let events = super::worker::events().await;
     let cfg = Config {
         internal_domains: args
             .internal_domains
@@ -38,9 +41,16 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .map(|d| d.trim().to_lowercase())
             .collect(),
         own_addresses: args.support_address.iter().cloned().collect(),
+        routing,
     };
     let mut failed = false;
+    let local = args.store.bucket.is_none();
     with_sessions!(args.store, |sessions| {
+        let queue = super::worker::queue(None, &sessions, local).await;
+        let outlets = Outlets {
+            queue: queue.as_deref(),
+            events: events.as_ref(),
+        };
         for file in &args.files {
             let line = match std::fs::read(file) {
                 Err(e) => {
@@ -55,8 +65,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         received_at: mtime(file).unwrap_or(0),
                         spam: None,
                         virus: None,
+                        recipients: Vec::new(),
                     };
-                    match app::ingest::run(&sessions, &raw, &receipt, &cfg).await {
+                    match app::inbound::process(&sessions, &raw, &receipt, &cfg, outlets).await {
                         Ok(o) => json!({
                             "file": file,
                             "session_id": o.session_id,

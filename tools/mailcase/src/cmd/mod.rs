@@ -8,7 +8,10 @@ pub mod reply;
 pub mod sessions;
 pub mod store;
 pub mod strip;
+pub mod triage;
 pub mod verify;
+pub mod work;
+pub mod worker;
 
 use std::io::Read;
 use std::path::Path;

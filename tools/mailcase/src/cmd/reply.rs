@@ -54,7 +54,15 @@ async fn send<O: ObjectStore, S: MailSender>(
     let now = super::now();
     match app::reply::send(sessions, sender, &settings, &reply, now).await {
         Ok(out) => {
-            println!("{}", serde_json::to_string(&out)?);
+            // Never "sent" for mail that only reached the outbox: `via` says where it went,
+            // `repeated` that an earlier attempt had already handed it over.
+            let line = serde_json::json!({
+                "session_id": out.session_id,
+                "message_id": out.message_id,
+                "via": sender.via(),
+                "repeated": !out.sent,
+            });
+            println!("{line}");
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -68,9 +76,10 @@ async fn send<O: ObjectStore, S: MailSender>(
     }
 }
 
-/// Send one reply and print `{"session_id","message_id","sent"}`.
+/// Send one reply and print `{"session_id","message_id","via","repeated"}`: through SESv2
+/// for a bucket store (or with `--ses`), into the store's outbox for a directory store.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    if args.ses {
+    if args.ses || args.store.bucket.is_some() {
         let aws = aws_config::load_from_env().await;
         let sender = ses::SesSender::from_conf(&aws);
         with_sessions!(args.store, |sessions| send(&sessions, &sender, args).await)
