@@ -3,6 +3,7 @@
 mod handoff;
 mod ingest;
 mod reply;
+mod routes;
 mod security;
 mod support;
 mod template;

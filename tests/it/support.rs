@@ -5,6 +5,7 @@ use app::ingest::Receipt;
 /// A raw RFC 5322 message.
 pub struct Mail<'a> {
     pub from: &'a str,
+    pub to: &'a str,
     pub subject: &'a str,
     pub message_id: &'a str,
     pub in_reply_to: Option<&'a str>,
@@ -18,6 +19,7 @@ impl Default for Mail<'_> {
     fn default() -> Self {
         Mail {
             from: "Ana Lima <ana@client.example>",
+            to: "support@acme.com",
             subject: "Order 1042 arrived damaged",
             message_id: "m1@client.example",
             in_reply_to: None,
@@ -32,8 +34,8 @@ impl Default for Mail<'_> {
 impl Mail<'_> {
     pub fn raw(&self) -> Vec<u8> {
         let mut s = format!(
-            "From: {}\r\nTo: support@acme.com\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}>\r\n",
-            self.from, self.subject, self.date, self.message_id
+            "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}>\r\n",
+            self.from, self.to, self.subject, self.date, self.message_id
         );
         if let Some(p) = self.in_reply_to {
             s.push_str(&format!("In-Reply-To: <{p}>\r\n"));

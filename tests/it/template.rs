@@ -9,14 +9,20 @@ use serde_yaml::Value;
 /// Actions that support no resource-level scoping, the only ones allowed `Resource: "*"`:
 /// X-Ray's trace upload and CloudWatch's custom metrics accept only `*` (IAM's service
 /// authorization reference lists no resource types for them). None is used today.
-const UNSCOPABLE: [&str; 3] = [
+const UNSCOPABLE: [&str; 5] = [
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "cloudwatch:PutMetricData",
+    // Comprehend's real-time detection APIs support no resource-level permissions.
+    "comprehend:DetectDominantLanguage",
+    "comprehend:DetectSentiment",
 ];
 
 /// Environment variables each function's code reads (README, Configuration).
-const INGEST_ENV: [&str; 7] = [
+const INGEST_ENV: [&str; 10] = [
+    "ROUTING",
+    "HANDOFF_POLICY",
+    "EVENT_BUS",
     "MAIL_BUCKET",
     "RAW_PREFIX",
     "INTERNAL_DOMAINS",
@@ -25,7 +31,12 @@ const INGEST_ENV: [&str; 7] = [
     "HANDOFF_QUEUE_URL",
     "RUST_LOG",
 ];
-const HANDOFF_ENV: [&str; 11] = [
+const HANDOFF_ENV: [&str; 16] = [
+    "ROUTING",
+    "HANDOFF_POLICY",
+    "EVENT_BUS",
+    "SENTIMENT",
+    "HANDOFF_QUEUE_URL",
     "MAIL_BUCKET",
     "DYNAMICS_SECRET_ID",
     "DEFAULT_QUEUE_ID",

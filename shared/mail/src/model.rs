@@ -123,6 +123,8 @@ pub struct InboundMessage {
     pub forwarding_confirmation: Option<ForwardingConfirmation>,
     /// Addresses the mail was delivered to by a forwarder, lower-cased, in header order: every
     /// `Delivered-To`, `X-Original-To` and `X-Forwarded-To` (used to route forwarded mail).
-    #[serde(default)]
+    /// Not serialized: the session records it as `recipients` (and the golden corpus of
+    /// parsed mail stays as it is).
+    #[serde(default, skip_serializing)]
     pub delivered_to: Vec<String>,
 }
