@@ -366,3 +366,14 @@ pub async fn routing_from_env(
     };
     Routing::parse(&text, &settings, policy).map_err(|e| e.to_string())
 }
+
+/// Read-only probe of the event bus for `verify`: its ARN, or what is wrong.
+pub async fn describe_bus(aws: &SdkConfig, bus: &str) -> Result<String, String> {
+    aws_sdk_eventbridge::Client::new(aws)
+        .describe_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .map(|o| o.arn().unwrap_or(bus).to_string())
+        .map_err(|e| aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string())
+}

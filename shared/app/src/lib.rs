@@ -18,6 +18,7 @@ pub mod routing;
 pub mod time;
 pub mod triage;
 pub mod verify;
+pub mod verify_routes;
 
 use std::fmt;
 

@@ -408,7 +408,7 @@ async fn read_incidents(crm: &DataverseClient) -> Check {
     }
 }
 
-async fn queue(crm: &DataverseClient, queue_id: Option<Uuid>) -> Check {
+pub(crate) async fn queue(crm: &DataverseClient, queue_id: Option<Uuid>) -> Check {
     let Some(id) = queue_id else {
         return Check::warn(
             "queue",
@@ -429,7 +429,7 @@ async fn queue(crm: &DataverseClient, queue_id: Option<Uuid>) -> Check {
     }
 }
 
-async fn owner(crm: &DataverseClient, owner: Option<Owner>, me: Uuid) -> Check {
+pub(crate) async fn owner(crm: &DataverseClient, owner: Option<Owner>, me: Uuid) -> Check {
     let (set, id, other_set) = match owner {
         None => {
             return Check::ok(
@@ -470,7 +470,7 @@ fn option_list(options: &[(i64, String)]) -> String {
         .join(", ")
 }
 
-async fn priority(crm: &DataverseClient, priority: Option<i64>) -> Check {
+pub(crate) async fn priority(crm: &DataverseClient, priority: Option<i64>) -> Check {
     let value = priority.unwrap_or(2);
     let origin = if priority.is_some() {
         "DEFAULT_PRIORITY"
@@ -505,7 +505,7 @@ const OWN_COLUMNS: &[&str] = &[
     "incidentid",
 ];
 
-async fn ticket_properties(
+pub(crate) async fn ticket_properties(
     crm: &DataverseClient,
     props: &serde_json::Map<String, Value>,
 ) -> Vec<Check> {

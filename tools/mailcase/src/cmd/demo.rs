@@ -210,10 +210,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let requests = worker.crm.requests() - before;
     let s = |k: &str| case[k].as_str().unwrap_or("").to_string();
     println!(
-        "  {:<34} case {} created by the route's policy ({}) in {requests} Dynamics requests, no handoff request; acknowledgement <{}> (via {})",
+        "  {:<34} case {} created by the route's policy (quiet:10m) in {requests} Dynamics requests, no handoff request; acknowledgement <{}> (via {})",
         "5. Ana is quiet for 10 minutes",
         s("ticket_number"),
-        "quiet:10m",
         s("acknowledgement"),
         s("via"),
     );

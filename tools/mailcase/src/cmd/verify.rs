@@ -145,7 +145,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let crm = client(args).await;
     let ses = identities(args).await;
     let now = super::now();
-    let report = with_sessions!(args.store, |sessions| {
+    let routing = super::worker::routing().await.map_err(|e| e.to_string());
+    let document = std::env::var("ROUTING").is_ok_and(|v| !v.trim().is_empty());
+    let mut report = with_sessions!(args.store, |sessions| {
         if args.send_test {
             send_test(&sessions, args.support_address.as_deref(), now).await?;
         }
@@ -159,6 +161,15 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         })
         .await
     });
+    report.checks.extend(
+        app::verify_routes::checks(
+            routing.as_ref().map_err(String::as_str),
+            document,
+            crm.as_ref().ok(),
+        )
+        .await,
+    );
+    report.checks.extend(feed_checks().await);
     if args.json {
         println!(
             "{}",
@@ -175,6 +186,45 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The event bus (`EVENT_BUS`) and Comprehend (`SENTIMENT=comprehend`), when configured.
+async fn feed_checks() -> Vec<app::verify::Check> {
+    use app::verify::Check;
+    let mut out = Vec::new();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    match env("EVENT_BUS") {
+        None => out.push(Check::skip("event_bus", "EVENT_BUS is not set: no events are published")),
+        Some(bus) => out.push(match adapters::describe_bus(&super::worker::aws().await, &bus).await {
+            Ok(arn) => Check::ok("event_bus", format!("{arn} exists")),
+            Err(e) => Check::fail(
+                "event_bus",
+                format!("event bus {bus}: {e}"),
+                "Set EVENT_BUS to the stack's EventBusName output (and allow events:PutEvents on it).",
+            ),
+        }),
+    }
+    match env("SENTIMENT").as_deref() {
+        None | Some("off") | Some("none") => out.push(Check::skip("sentiment", "SENTIMENT is off")),
+        Some("comprehend") => {
+            use app::ports::SentimentDetector;
+            let c = adapters::ComprehendSentiment::new(&super::worker::aws().await);
+            out.push(match c.detect("Thank you, the replacement arrived quickly and works well.").await {
+                Ok(s) => Check::ok("sentiment", format!("Comprehend answered ({})", s.unwrap_or_else(|| "no sentiment".into()))),
+                Err(e) => Check::warn(
+                    "sentiment",
+                    e.to_string(),
+                    "Allow comprehend:DetectDominantLanguage and comprehend:DetectSentiment (Resource '*': they have no resource-level permissions) in a Region that offers Comprehend; cases are still created without the line.",
+                ),
+            });
+        }
+        Some(other) => out.push(Check::fail(
+            "sentiment",
+            format!("SENTIMENT is `{other}`"),
+            "Set SENTIMENT to off or comprehend.",
+        )),
+    }
+    out
 }
 
 /// `OK   token     detail`, `FAIL queue     detail -> fix: ...`, then a summary line.

@@ -1,0 +1,376 @@
+//! The built `mailcase` binary: `ingest` under a handoff policy, `work` draining the local queue
+//! and a moto SQS queue (a bad message reported, the rest done), `triage`, and `verify`'s
+//! routing checks — against the Dataverse emulator in process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Output;
+
+use dataverse_emulator::Emulator;
+use serde_json::Value;
+use testkit::MotoServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailcase");
+
+const CLEARED: &[&str] = &[
+    "DEFAULT_QUEUE_ID",
+    "DEFAULT_OWNER_ID",
+    "DEFAULT_PRIORITY",
+    "TICKET_PROPERTIES",
+    "SESSION_URL_TEMPLATE",
+    "SUPPORT_ADDRESS",
+    "MAIL_BUCKET",
+    "DYNAMICS_SECRET_ID",
+    "ROUTING",
+    "HANDOFF_POLICY",
+    "HANDOFF_QUEUE_URL",
+    "HANDOFF_ACK",
+    "EVENT_BUS",
+    "SENTIMENT",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+];
+
+async fn mailcase(args: &[&str], env: &[(&str, String)]) -> (Output, String) {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(args);
+    for k in CLEARED {
+        cmd.env_remove(k);
+    }
+    for (k, v) in MotoServer::shared().env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run mailcase");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, stdout)
+}
+
+fn eml(
+    dir: &Path,
+    name: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+    id: &str,
+    body: &str,
+) -> String {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\nMessage-ID: <{id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        ),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = tmp.path().join("creds.json");
+    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let store = tmp.path().join("store");
+    let seeds = emu.seeds();
+    let routing = format!(
+        r#"{{"routes": [{{"address": "billing@acme.com", "priority": 1, "classification": "Billing"}},
+                        {{"address": "*", "queue_id": "{}", "policy": "immediate"}}],
+            "rules": [{{"name": "refunds", "when": {{"subject": "(?i)refund"}}, "set": {{"classification": "Refund"}}}}]}}"#,
+        seeds.queue_id
+    );
+    let env = vec![("ROUTING", routing)];
+    let a = eml(
+        tmp.path(),
+        "a.eml",
+        "Ana Lima <ana@client.example>",
+        "billing@acme.com",
+        "Invoice wrong",
+        "a1@client.example",
+        "Hello, the invoice total is wrong. Please check.",
+    );
+    let b = eml(
+        tmp.path(),
+        "b.eml",
+        "Bo <bo@other.example>",
+        "help@acme.com",
+        "Refund please",
+        "b1@other.example",
+        "I want a refund for order 9.",
+    );
+    let (out, stdout) = mailcase(
+        &["ingest", "--store", store.to_str().unwrap(), &a, &b],
+        &env,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let filed = lines(&stdout);
+    let sid = filed[0]["session_id"].as_str().unwrap().to_string();
+    // Nothing is created before the queue is worked.
+    assert!(emu.records("incidents").is_empty());
+
+    let (out, stdout) = mailcase(
+        &["triage", "--json", "--store", store.to_str().unwrap(), &sid],
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{stdout}");
+    let t: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(t["route"], "billing@acme.com");
+    assert_eq!(t["classification"], "Billing");
+    assert_eq!(t["priority"], 1);
+    assert_eq!(t["policy"], "immediate");
+    assert_eq!(t["summary"], "the invoice total is wrong.");
+    assert_eq!(t["queue_id"], seeds.queue_id.to_string());
+
+    let (out, stdout) = mailcase(
+        &[
+            "work",
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            creds.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = lines(&stdout);
+    assert_eq!(done.len(), 2, "{stdout}");
+    assert!(
+        done.iter().all(|l| l["ok"] == true && l["kind"] == "auto"),
+        "{stdout}"
+    );
+    let titles: Vec<String> = emu
+        .records("incidents")
+        .iter()
+        .map(|i| i["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(titles.len(), 2);
+    assert!(
+        titles.contains(&"Billing - Ana Lima".to_string()),
+        "{titles:?}"
+    );
+    assert!(titles.contains(&"Refund - Bo".to_string()), "{titles:?}");
+    // The queue is empty now; a second run does nothing.
+    let (out, stdout) = mailcase(
+        &[
+            "work",
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            creds.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert!(out.status.success() && stdout.trim().is_empty(), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = tmp.path().join("creds.json");
+    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let store = tmp.path().join("store");
+    let a = eml(
+        tmp.path(),
+        "a.eml",
+        "Ana <ana@client.example>",
+        "support@acme.com",
+        "Broken",
+        "w1@client.example",
+        "It is broken.",
+    );
+    let b = eml(
+        tmp.path(),
+        "b.eml",
+        "Bo <bo@other.example>",
+        "support@acme.com",
+        "Slow",
+        "w2@other.example",
+        "It is slow.",
+    );
+    let (out, stdout) =
+        mailcase(&["ingest", "--store", store.to_str().unwrap(), &a, &b], &[]).await;
+    assert!(out.status.success(), "{stdout}");
+    let sids: Vec<String> = lines(&stdout)
+        .iter()
+        .map(|l| l["session_id"].as_str().unwrap().to_string())
+        .collect();
+
+    let sqs = aws_sdk_sqs::Client::new(&MotoServer::shared().sdk_config().await);
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("work-dlq-{}", std::process::id()))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    for body in [
+        format!(
+            r#"{{"session_id": "{}", "classification": "Outage"}}"#,
+            sids[0]
+        ),
+        "this is not a handoff request".to_string(),
+        format!(r#"{{"session_id": "{}"}}"#, sids[1]),
+        r#"{"session_id": "mc-00000000000000ff"}"#.to_string(),
+    ] {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (out, stdout) = mailcase(
+        &[
+            "work",
+            "--queue",
+            &url,
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            creds.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert!(
+        !out.status.success(),
+        "a failed request makes the exit code non-zero: {stdout}"
+    );
+    let results = lines(&stdout);
+    assert_eq!(results.len(), 4, "{stdout}");
+    let ok: Vec<_> = results.iter().filter(|l| l["ok"] == true).collect();
+    let bad: Vec<_> = results.iter().filter(|l| l["ok"] == false).collect();
+    assert_eq!((ok.len(), bad.len()), (2, 2), "{stdout}");
+    assert!(
+        bad.iter().any(|l| l["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unreadable handoff request")),
+        "{stdout}"
+    );
+    assert!(
+        bad.iter().any(|l| l["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("mailcase sessions")),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 done, 2 failed"));
+    assert_eq!(emu.records("incidents").len(), 2);
+    assert!(
+        emu.records("incidents")
+            .iter()
+            .any(|i| i["title"] == "Outage - Ana")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = tmp.path().join("creds.json");
+    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let store = tmp.path().join("store");
+    let run = |routing: String| {
+        let creds = creds.clone();
+        let store = store.clone();
+        async move {
+            let (out, stdout) = mailcase(
+                &[
+                    "verify",
+                    "--json",
+                    "--store",
+                    store.to_str().unwrap(),
+                    "--credentials",
+                    creds.to_str().unwrap(),
+                ],
+                &[("ROUTING", routing)],
+            )
+            .await;
+            let v: Value =
+                serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+            (out.status.success(), v)
+        }
+    };
+    let check = |v: &Value, name: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}: {v}"))
+    };
+    let (ok, v) =
+        run(r#"{"routes": [{"address": "billing@acme.com", "policy": "quiet:5x"}]}"#.into()).await;
+    assert!(!ok);
+    let c = check(&v, "routing");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["detail"].as_str().unwrap().contains("routes[0].policy"),
+        "{c}"
+    );
+
+    let (ok, v) = run(r#"{"rules": [{"when": {"subject": "([a-"}, "set": {}}]}"#.into()).await;
+    assert!(!ok);
+    assert!(
+        check(&v, "routing")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rules[0].when.subject")
+    );
+
+    // A route naming a queue the org does not have, and a label as a property value.
+    let (ok, v) = run(format!(
+        r#"{{"routes": [{{"address": "billing@acme.com", "queue_id": "{}", "ticket_properties": {{"casetypecode": "Problem"}}}},
+                        {{"address": "*", "queue_id": "{}"}}]}}"#,
+        uuid::Uuid::nil(),
+        emu.seeds().queue_id
+    ))
+    .await;
+    assert!(!ok, "{v}");
+    assert_eq!(check(&v, "routing")["status"], "ok");
+    assert_eq!(
+        check(&v, "route[billing@acme.com].queue")["status"],
+        "fail",
+        "{v}"
+    );
+    assert_eq!(
+        check(&v, "route[billing@acme.com].ticket_properties.casetypecode")["status"],
+        "fail",
+        "{v}"
+    );
+    assert_eq!(check(&v, "route[*].queue")["status"], "ok", "{v}");
+}
