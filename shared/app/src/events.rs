@@ -176,3 +176,109 @@ pub fn handoff_failed(
         }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::session::SessionState;
+
+    fn session() -> Session {
+        Session {
+            id: "mc-0000000000000001".into(),
+            state: SessionState::Open,
+            customer: Some(mail::Mailbox {
+                name: Some("Ana".into()),
+                address: "ana@client.example".into(),
+            }),
+            subject: "Broken".into(),
+            thread_subject: "broken".into(),
+            created_at: String::new(),
+            last_activity: String::new(),
+            messages: Vec::new(),
+            handoff: None,
+            pending_followups: Vec::new(),
+            previous_ticket: None,
+            route: Some("*".into()),
+            recipients: Vec::new(),
+            last_inbound_at: None,
+        }
+    }
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    }
+
+    /// The samples in events/eventbridge/ show exactly the fields the builders write.
+    #[test]
+    fn samples_match_the_builders() {
+        let s = session();
+        let built = [
+            (
+                session_created(&s, "k"),
+                include_str!("../../../events/eventbridge/session-created.json"),
+            ),
+            (
+                message_filed(&s, "k", false),
+                include_str!("../../../events/eventbridge/message-filed.json"),
+            ),
+            (
+                mail_not_filed("k", None, None, "auto_reply", "r"),
+                include_str!("../../../events/eventbridge/mail-not-filed.json"),
+            ),
+            (
+                case_created(&s, "i", "CAS-1", true, "Support", 2, "*", true),
+                include_str!("../../../events/eventbridge/case-created.json"),
+            ),
+            (
+                followup_delivered("s", "i", "CAS-1", "k"),
+                include_str!("../../../events/eventbridge/follow-up-delivered.json"),
+            ),
+            (
+                handoff_failed("s", "auto", "e", "f", false, 1),
+                include_str!("../../../events/eventbridge/handoff-failed.json"),
+            ),
+        ];
+        let mut types: Vec<&str> = Vec::new();
+        for (event, sample) in built {
+            let sample: Value = serde_json::from_str(sample).expect("sample JSON");
+            assert_eq!(sample["source"], SOURCE);
+            assert_eq!(sample["detail-type"], event.detail_type.as_str());
+            assert_eq!(
+                keys(&sample["detail"]),
+                keys(&event.detail),
+                "{}",
+                event.detail_type
+            );
+            types.push(
+                DETAIL_TYPES
+                    .iter()
+                    .find(|t| **t == event.detail_type)
+                    .copied()
+                    .unwrap_or(""),
+            );
+        }
+        assert_eq!(types, DETAIL_TYPES.to_vec());
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        let s = session();
+        assert_eq!(
+            session_created(&s, "a").detail["event_id"],
+            session_created(&s, "b").detail["event_id"]
+        );
+        assert_ne!(
+            message_filed(&s, "a", false).detail["event_id"],
+            message_filed(&s, "b", false).detail["event_id"]
+        );
+        assert_ne!(
+            case_created(&s, "i", "t", true, "c", 1, "*", true).detail["event_id"],
+            session_created(&s, "i").detail["event_id"]
+        );
+    }
+}

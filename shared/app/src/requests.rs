@@ -467,3 +467,56 @@ pub fn customer_text(session: &Session, max_bytes: usize) -> String {
     }
     text[start..].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_read_and_unknown_ones_refused() {
+        let auto: Request = serde_json::from_str(include_str!("../../../events/handoff/auto.json"))
+            .expect("sample");
+        assert_eq!(Kind::of(&auto).ok(), Some(Kind::Auto));
+        assert_eq!(auto.due_at, Some(1_795_433_407));
+        for (kind, want) in [
+            (None, Kind::Handoff),
+            (Some("followup"), Kind::Followup),
+            (Some("reply"), Kind::Reply),
+            (Some("handoff"), Kind::Handoff),
+        ] {
+            let r = Request {
+                kind: kind.map(str::to_string),
+                ..Request::default()
+            };
+            assert_eq!(Kind::of(&r).ok(), Some(want));
+        }
+        let bad = Request {
+            kind: Some("later".into()),
+            ..Request::default()
+        };
+        let e = Kind::of(&bad).expect_err("unknown");
+        assert!(e.to_string().contains("unknown kind `later`"), "{e}");
+    }
+
+    #[test]
+    fn customer_text_keeps_the_newest_words_within_the_limit() {
+        let mut s: Session = serde_json::from_value(serde_json::json!({
+            "id": "mc-1", "state": "open", "customer": null, "subject": "", "thread_subject": "",
+            "created_at": "", "last_activity": "", "messages": []}))
+        .expect("session");
+        for (i, t) in ["première", "second ünïcode text"].iter().enumerate() {
+            s.messages.push(
+                serde_json::from_value(serde_json::json!({
+                "key": format!("k{i}"), "message_id": null, "direction": "inbound", "date": "",
+                "timestamp": i, "from": null, "subject": null, "reply_text": t}))
+                .expect("entry"),
+            );
+        }
+        assert_eq!(customer_text(&s, 1000), "première\n\nsecond ünïcode text");
+        let cut = customer_text(&s, 12);
+        assert!(
+            cut.len() <= 12 && "second ünïcode text".ends_with(&cut),
+            "{cut}"
+        );
+    }
+}
