@@ -201,6 +201,9 @@ mod tests {
             route: Some("*".into()),
             recipients: Vec::new(),
             last_inbound_at: None,
+            participants: Vec::new(),
+            related_to: None,
+            flood: false,
         }
     }
 

@@ -115,6 +115,9 @@ async fn continue_in_new_session<O: ObjectStore>(
         route: old.route.clone(),
         recipients: old.recipients.clone(),
         last_inbound_at: old.last_inbound_at,
+        participants: old.participants.clone(),
+        related_to: None,
+        flood: old.flood,
     };
     sessions
         .update(&new_id, move |cur| match cur {

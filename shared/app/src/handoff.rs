@@ -261,6 +261,8 @@ pub async fn run<O: ObjectStore>(
         .clone()
         .filter(|h| !h.trim().is_empty())
         .unwrap_or_else(|| "default".into());
+    // One case per session: concurrent handoffs with different ids agree on the first claim.
+    let handoff_id = sessions.claim_handoff(&session.id, &handoff_id).await?;
     let incident_id = derived_id("incident", &format!("{}/{handoff_id}", session.id));
     let thread = thread_of(&session);
     let mut details = Details {
@@ -469,6 +471,15 @@ pub fn thread_of(session: &Session) -> Thread {
             .map(|c| c.address.clone())
             .filter(|a| !a.is_empty()),
         previous_ticket: session.previous_ticket.clone(),
+        related: session.related_to.clone(),
+        participants: session
+            .participants
+            .iter()
+            .map(|p| match &p.name {
+                Some(n) => format!("{n} <{}> ({})", p.address, p.role),
+                None => format!("{} ({})", p.address, p.role),
+            })
+            .collect(),
         messages: session
             .messages
             .iter()

@@ -322,12 +322,30 @@ async fn file<O: ObjectStore>(
         let pending = s.pending_followups.contains(&key);
         return Ok((outcome(session_id, &key, false, true, pending), s));
     }
+    let mut related_to = None;
     let found = match own_entry {
         Some(e) => Some(e.session_id),
-        None => find_session(sessions, msg).await?,
+        None => match find_session(sessions, msg).await? {
+            // Sender-bound: a header or token match from a stranger starts its own session.
+            Some((sid, by)) if by != Match::Subject => match sessions.load(&sid).await? {
+                Some(s) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
+                    tracing::info!(pointed_at = %sid, "a stranger's message pointed at another thread; it starts its own session");
+                    related_to = Some(
+                        s.handoff
+                            .as_ref()
+                            .map(|h| format!("{} (session {sid})", h.dynamics365_ticket_number))
+                            .unwrap_or(sid),
+                    );
+                    None
+                }
+                _ => Some(sid),
+            },
+            other => other.map(|(sid, _)| sid),
+        },
     };
     let session_id = match found {
         Some(s) => s,
+        None if related_to.is_some() => claim_related_session(sessions, msg, &key).await?,
         None => claim_new_session(sessions, msg, &key).await?,
     };
 
@@ -369,10 +387,15 @@ async fn file<O: ObjectStore>(
         ses_message_id: Some(receipt.ses_message_id.clone()),
     };
     let recipients = recipients_of(msg, receipt);
+    let mut ours: Vec<String> = cfg.own_addresses.clone();
+    ours.extend(recipients_of_ours(msg, receipt));
+    ours.extend(cfg.routing.routes().iter().map(|r| r.address.clone()));
     let arrival = Arrival {
         route: cfg.routing.route_for(&recipients).address.clone(),
         recipients,
         received_at: receipt.received_at,
+        participants: crate::threading::participants_of(msg, &ours, &cfg.internal_domains),
+        related_to: related_to.clone(),
     };
     let (created, followup, duplicate, session) = sessions
         .update(&session_id, |current| {
@@ -389,7 +412,7 @@ async fn file<O: ObjectStore>(
         };
         sessions.claim_message_id(id, &mine).await?;
     }
-    if created {
+    if created && session.related_to.is_none() {
         let phantom = IdEntry {
             session_id: session_id.clone(),
             message_key: None,
@@ -418,6 +441,18 @@ struct Arrival {
     route: String,
     recipients: Vec<String>,
     received_at: i64,
+    participants: Vec<store::session::Participant>,
+    related_to: Option<String>,
+}
+
+/// Addresses that are ours by how the mail reached us: the forwarding targets and SES's
+/// envelope recipients.
+fn recipients_of_ours(msg: &InboundMessage, receipt: &Receipt) -> Vec<String> {
+    msg.delivered_to
+        .iter()
+        .chain(receipt.recipients.iter())
+        .map(|a| mail::normalise_address(a))
+        .collect()
 }
 
 /// The session update: create, append, or recognise a duplicate. Returns (created, followup,
@@ -446,6 +481,9 @@ fn commit(
                 route: Some(arrival.route.clone()),
                 recipients: arrival.recipients.clone(),
                 last_inbound_at: Some(arrival.received_at),
+                participants: arrival.participants.clone(),
+                related_to: arrival.related_to.clone(),
+                flood: false,
             };
             Update::Write(session.clone(), (true, false, false, session))
         }
@@ -460,6 +498,7 @@ fn commit(
                 session.pending_followups.push(entry.key.clone());
             }
             session.insert(entry);
+            session.add_participants(&arrival.participants);
             session.last_inbound_at = Some(
                 session
                     .last_inbound_at
@@ -535,6 +574,25 @@ async fn claim_new_session<O: ObjectStore>(
     Ok(candidate)
 }
 
+/// A stranger's message that pointed at another thread: its own session, named after the
+/// message itself, claiming only its own Message-ID (the ids it references belong to the other
+/// thread).
+async fn claim_related_session<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+    key: &str,
+) -> Result<String, StoreError> {
+    let candidate = format!("mc-{}", &digest(&format!("related:{key}"))[..16]);
+    if let Some(id) = &msg.message_id {
+        let mine = IdEntry {
+            session_id: candidate.clone(),
+            message_key: Some(key.to_string()),
+        };
+        return Ok(sessions.claim_message_id(id, &mine).await?.session_id);
+    }
+    Ok(candidate)
+}
+
 /// In-Reply-To first, then References newest first; at most 20 ids.
 fn referenced_ids(msg: &InboundMessage) -> Vec<&String> {
     let mut ids: Vec<&String> = Vec::new();
@@ -549,13 +607,21 @@ fn referenced_ids(msg: &InboundMessage) -> Vec<&String> {
 
 /// Threading order (DESIGN.md): referenced ids, then a session token in the subject or body,
 /// then the same customer with the same thread subject while that session is open.
+/// How a message matched a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Header,
+    Token,
+    Subject,
+}
+
 async fn find_session<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, Match)>, StoreError> {
     for id in referenced_ids(msg) {
         if let Some(e) = sessions.find_message_id(id).await? {
-            return Ok(Some(e.session_id));
+            return Ok(Some((e.session_id, Match::Header)));
         }
     }
     let subject = msg.subject.as_deref().unwrap_or("");
@@ -563,7 +629,7 @@ async fn find_session<O: ObjectStore>(
         if let Some(token) = TOKEN.captures(text).and_then(|c| c.get(1))
             && sessions.load(token.as_str()).await?.is_some()
         {
-            return Ok(Some(token.as_str().to_string()));
+            return Ok(Some((token.as_str().to_string(), Match::Token)));
         }
     }
     let Some(customer) = &msg.customer else {
@@ -579,7 +645,7 @@ async fn find_session<O: ObjectStore>(
         && let Some(s) = sessions.load(&hint.session_id).await?
         && s.state == SessionState::Open
     {
-        return Ok(Some(s.id));
+        return Ok(Some((s.id, Match::Subject)));
     }
     Ok(None)
 }

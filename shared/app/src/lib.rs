@@ -15,6 +15,7 @@ pub mod ports;
 pub mod reply;
 pub mod requests;
 pub mod routing;
+pub mod threading;
 pub mod time;
 pub mod triage;
 pub mod verify;

@@ -137,6 +137,52 @@ pub struct Session {
     /// policy hands off once this is old enough.
     #[serde(default)]
     pub last_inbound_at: Option<i64>,
+    /// Everyone on the thread besides us: the customer, then every external address on
+    /// From/To/Cc of its inbound mail.
+    #[serde(default)]
+    pub participants: Vec<Participant>,
+    /// The session (or its ticket) a stranger's message pointed at by header, token or subject:
+    /// this session was started instead of joining it.
+    #[serde(default)]
+    pub related_to: Option<String>,
+    /// The sender flooded (too many new threads, or the same text again and again): no
+    /// acknowledgement and no automatic handoff; a manual handoff still works.
+    #[serde(default)]
+    pub flood: bool,
+}
+
+/// Someone on a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Lower-cased address.
+    pub address: String,
+    /// Display name, when known.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `customer`, `from`, `to` or `cc` (how they first appeared).
+    pub role: String,
+}
+
+impl Session {
+    /// True when `address` is on the thread.
+    pub fn has_participant(&self, address: &str) -> bool {
+        self.participants
+            .iter()
+            .any(|p| p.address.eq_ignore_ascii_case(address))
+            || self
+                .customer
+                .as_ref()
+                .is_some_and(|c| c.address.eq_ignore_ascii_case(address))
+    }
+
+    /// Add people not on the thread yet (first appearance keeps its role).
+    pub fn add_participants(&mut self, people: &[Participant]) {
+        for p in people {
+            if !self.participants.iter().any(|q| q.address == p.address) {
+                self.participants.push(p.clone());
+            }
+        }
+    }
 }
 
 impl Session {

@@ -8,6 +8,7 @@
 //! | `sessions/<sid>/session.json` | `If-Match` update loop | the [`Session`] |
 //! | `sessions/<sid>/messages/<key>.json` | create-once | the whole parsed message (text, headers) |
 //! | `sessions/<sid>/attachments/<key>/<n>-<name>` | create-once | attachment bytes |
+//! | `sessions/<sid>/handoff.json` | create-once | the handoff id every handoff of the session uses (one case per session) |
 //! | `index/message-id/<sha256>.json` | create-once | Message-ID -> session (also ids only referenced so far) |
 //! | `index/subject/<sha256>.json` | create-once, then `If-Match` | customer + thread subject -> open session |
 //! | `unfiled/<key>.json` | create-once | mail not filed (auto-reply, bounce, ...) with its reason |
@@ -31,6 +32,18 @@ pub struct IdEntry {
     /// The message's key when the message itself is stored; `None` for an id so far only
     /// referenced by another message (a reply that arrived before its parent).
     pub message_key: Option<String>,
+}
+
+/// The claim of a session's one handoff (`sessions/<sid>/handoff.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffClaim {
+    /// The handoff id every handoff of the session uses.
+    pub handoff_id: String,
+}
+
+/// Key of a session's handoff claim.
+pub fn handoff_claim_key(session_id: &str) -> String {
+    format!("sessions/{}/handoff.json", safe_key_segment(session_id))
 }
 
 /// What a subject index entry says.
@@ -141,6 +154,29 @@ impl<O: ObjectStore> Sessions<O> {
                 .await?;
                 Ok(upgraded)
             }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Claim the session's one handoff: the first `handoff_id` to claim it wins, and every
+    /// later or concurrent handoff of the session (whatever its own id) gets the winner's id,
+    /// so they all derive the same incident. Returns the id in force.
+    pub async fn claim_handoff(
+        &self,
+        session_id: &str,
+        handoff_id: &str,
+    ) -> Result<String, StoreError> {
+        let key = handoff_claim_key(session_id);
+        let mine = HandoffClaim {
+            handoff_id: handoff_id.to_string(),
+        };
+        match self.put_new_json(&key, &mine).await {
+            Ok(()) => Ok(mine.handoff_id),
+            Err(StoreError::Conflict { .. }) => Ok(self
+                .get_json::<HandoffClaim>(&key)
+                .await?
+                .map(|c| c.handoff_id)
+                .unwrap_or(mine.handoff_id)),
             Err(e) => Err(e),
         }
     }

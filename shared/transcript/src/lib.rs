@@ -13,6 +13,8 @@
 //!     customer_name: Some("Ana Lima".into()),
 //!     customer_email: Some("ana@example.com".into()),
 //!     previous_ticket: None,
+//!     related: None,
+//!     participants: vec![],
 //!     messages: vec![Entry {
 //!         timestamp: "2024-03-12T10:15:00Z".into(), direction: Direction::Inbound,
 //!         author: "Ana Lima <ana@example.com>".into(), text: "My order arrived damaged.".into(),
@@ -61,6 +63,10 @@ pub struct Thread {
     pub customer_email: Option<String>,
     /// Ticket number of the earlier, closed case this thread continues.
     pub previous_ticket: Option<String>,
+    /// The case or session a stranger's message pointed at (it did not join it).
+    pub related: Option<String>,
+    /// Everyone on the thread besides us (`Name <address> (role)`), customer first.
+    pub participants: Vec<String>,
     /// Messages, oldest first.
     pub messages: Vec<Entry>,
 }
@@ -160,6 +166,10 @@ pub fn header(thread: &Thread, details: &Details) -> String {
         .unwrap_or_else(|| thread.session_id.clone());
     line("Session", Some(&session));
     line("Continues case", thread.previous_ticket.as_deref());
+    line("Possibly related to", thread.related.as_deref());
+    if thread.participants.len() > 1 {
+        line("Participants", Some(&thread.participants.join(", ")));
+    }
     for (column, why) in &details.dropped_properties {
         h.push_str(&format!(
             "Dropped ticket property {}: {}\n",

@@ -16,6 +16,8 @@ fn thread(n: usize, text_len: usize) -> Thread {
         customer_name: Some("Ana Lima".into()),
         customer_email: Some("ana@example.com".into()),
         previous_ticket: None,
+        related: None,
+        participants: Vec::new(),
         messages: (0..n)
             .map(|i| {
                 entry(
