@@ -90,6 +90,7 @@ fn classify_tag(tag: &str) -> Marker {
             || t.starts_with("yahoo_quoted")
             || t == "protonmail_quote"
             || t == "moz-cite-prefix"
+            || t == "zmail_extra"
     });
     let id = attr("id").unwrap_or_default();
     let quote_id = id.contains("olk_src_body_section")
@@ -215,8 +216,8 @@ fn attribution_start(html: &str, pos: usize) -> Option<usize> {
             pieces.push((s, text));
         }
     }
-    // Try the last one, two or three non-empty pieces as one wrapped line.
-    for n in 1..=3 {
+    // Try the last one to five non-empty pieces as one wrapped line.
+    for n in 1..=5 {
         let tail = pieces.get(pieces.len().checked_sub(n)?..)?;
         let first_has_date = tail
             .first()
@@ -226,7 +227,9 @@ fn attribution_start(html: &str, pos: usize) -> Option<usize> {
             .map(|(_, t)| t.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        if joined.len() <= lang::MAX_HEADER_LINE && lang::is_wrote_text(&joined, first_has_date) {
+        if joined.len() <= lang::MAX_HEADER_LINE
+            && lang::attribution(&joined, first_has_date) != lang::Attribution::No
+        {
             return tail.first().map(|(s, _)| from + s);
         }
     }
