@@ -148,12 +148,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         attachments.extend(recovered);
     }
     let forwarded = subject.as_deref().is_some_and(subject::is_forward);
-    let reply_text = match &plain {
-        BodyKind::Plain if forwarded => strip::forward_text(&text),
-        BodyKind::Plain => strip::reply_text(&text),
-        BodyKind::Html(html) => strip::reply_html(html),
-        BodyKind::None => String::new(),
-    };
+    let reply_text = plain.reply(&text, forwarded);
     let nested: Vec<&Message<'_>> = msg.attachments().filter_map(|p| p.message()).collect();
     let classified = classify::classify(
         &headers,
@@ -313,22 +308,89 @@ fn msg_content_type(msg: &Message<'_>) -> String {
 pub(crate) enum BodyKind {
     Plain,
     Html(String),
+    /// Text and HTML parts one after the other (`multipart/mixed`, not alternatives): each is
+    /// part of the body, in order, and each is stripped by its own rules.
+    Sequence(Vec<Piece>),
     None,
 }
 
-/// The text body: text/plain parts when there are any (RFC 8621 textBody), otherwise the HTML
-/// converted to text. Returns the HTML too so quotes can be cut before conversion.
+/// One part of a [`BodyKind::Sequence`].
+pub(crate) enum Piece {
+    Plain(String),
+    Html(String),
+}
+
+impl BodyKind {
+    /// The reply text of a body whose whole text is `text`; a forward keeps its forwarded
+    /// block.
+    pub(crate) fn reply(&self, text: &str, forwarded: bool) -> String {
+        let plain = |t: &str| {
+            if forwarded {
+                strip::forward_text(t)
+            } else {
+                strip::reply_text(t)
+            }
+        };
+        match self {
+            BodyKind::Plain => plain(text),
+            BodyKind::Html(html) => strip::reply_html(html),
+            BodyKind::Sequence(pieces) => pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Plain(t) => plain(t),
+                    Piece::Html(h) => strip::reply_html(h),
+                })
+                .filter(|r| !r.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            BodyKind::None => String::new(),
+        }
+    }
+}
+
+/// The text body, as RFC 8621 defines textBody: the text/plain parts, with HTML converted
+/// where the message has HTML parts in a row with them (`multipart/mixed` holding HTML then
+/// text); otherwise the HTML converted to text. Returns the HTML too so quotes can be cut
+/// before conversion.
 pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
-    let plain: Vec<&str> = msg
+    let parts: Vec<&MessagePart<'_>> = msg
         .text_body
         .iter()
         .filter_map(|&id| msg.parts.get(id as usize))
-        .filter_map(|p| match &p.body {
-            PartType::Text(t) => Some(t.as_ref()),
-            _ => None,
-        })
+        .filter(|p| matches!(p.body, PartType::Text(_) | PartType::Html(_)))
         .collect();
-    if !plain.is_empty() {
+    let has_plain = parts.iter().any(|p| matches!(p.body, PartType::Text(_)));
+    let has_html = parts.iter().any(|p| matches!(p.body, PartType::Html(_)));
+    if has_plain && has_html {
+        let mut texts = Vec::new();
+        let mut kinds = Vec::new();
+        for p in parts {
+            match &p.body {
+                PartType::Text(t) => {
+                    let t = normalise_text(&repair::part_text(msg, p, t));
+                    texts.push(t.clone());
+                    kinds.push(Piece::Plain(t));
+                }
+                PartType::Html(h) => {
+                    texts.push(normalise_text(&mail_parser::decoders::html::html_to_text(
+                        h,
+                    )));
+                    kinds.push(Piece::Html(h.to_string()));
+                }
+                _ => {}
+            }
+        }
+        let texts: Vec<String> = texts.into_iter().filter(|t| !t.is_empty()).collect();
+        return (texts.join("\n\n"), BodyKind::Sequence(kinds));
+    }
+    if has_plain {
+        let plain: Vec<String> = parts
+            .iter()
+            .filter_map(|p| match &p.body {
+                PartType::Text(t) => Some(repair::part_text(msg, p, t).into_owned()),
+                _ => None,
+            })
+            .collect();
         return (normalise_text(&plain.join("\n")), BodyKind::Plain);
     }
     let html: Vec<&str> = msg
@@ -449,11 +511,7 @@ fn extension_for(content_type: &str) -> &'static str {
 /// readable in the transcript instead of leaving it as an opaque `.eml`.
 fn append_forwarded(out: &mut InboundMessage, inner: &Message<'_>) {
     let (text, kind) = body_text(inner);
-    let reply = match &kind {
-        BodyKind::Plain => strip::reply_text(&text),
-        BodyKind::Html(html) => strip::reply_html(html),
-        BodyKind::None => String::new(),
-    };
+    let reply = kind.reply(&text, false);
     let mut header = String::from("---------- Forwarded message ----------\n");
     if let Some(f) = first_mailbox(inner.from()) {
         header.push_str(&format!("From: {}\n", crate::compose::clean(&display(&f))));
