@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod address;
 pub mod classify;
 pub mod compose;
 pub mod forward;

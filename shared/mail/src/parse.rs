@@ -106,6 +106,8 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
 fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
     let transcoded = repair::transcode_8bit_headers(raw);
     let raw = transcoded.as_deref().unwrap_or(raw);
+    let addresses_fixed = crate::address::decode_encoded_local_parts(raw);
+    let raw = addresses_fixed.as_deref().unwrap_or(raw);
     let Some(msg) = MessageParser::default().parse(raw) else {
         return fallback(
             raw,
@@ -137,6 +139,11 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     let headers = Headers::from_message(msg);
     let (timestamp, date) = date_of(msg.date(), opts.received_at);
     let from = first_mailbox(msg.from());
+    let sender_problem = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .and_then(|a| crate::address::problem(&normalise_address(a)));
     let subject = msg.subject().map(crate::compose::clean);
     let (mut text, mut plain) = body_text(msg);
     let mut attachments = attachments(msg);
@@ -177,6 +184,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         disposition: classified.disposition,
         disposition_reason: classified.reason,
         forwarding_confirmation: classified.confirmation,
+        customer_unknown: None,
     };
     // A bounce carries the original message as a nested part; showing it as forwarded content
     // would put our own words into the transcript.
@@ -187,6 +195,14 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     }
     let nested_from = nested.iter().find_map(|m| first_mailbox(m.from()));
     out.customer = forward::customer(&out, &headers, nested_from, &opts.internal_domains);
+    if let Some(problem) = sender_problem
+        && out.customer.as_ref().is_none_or(|c| c.address.is_empty())
+    {
+        // The sender wrote an address that is nobody's: file the message without a customer
+        // rather than create a contact for it or drop the message.
+        out.customer = None;
+        out.customer_unknown = Some(format!("{problem}; the customer is unknown"));
+    }
     out
 }
 
@@ -220,6 +236,7 @@ fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
         disposition: classified.disposition,
         disposition_reason: format!("{}; {reason}", classified.reason),
         forwarding_confirmation: None,
+        customer_unknown: None,
     }
 }
 
@@ -268,7 +285,12 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
-    let address = addr.address().map(normalise_address).unwrap_or_default();
+    // An address with an empty local part or domain is nobody's: keep only the name.
+    let address = addr
+        .address()
+        .map(normalise_address)
+        .filter(|a| crate::address::problem(a).is_none())
+        .unwrap_or_default();
     let name = addr
         .name()
         .map(crate::compose::clean)

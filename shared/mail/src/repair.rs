@@ -29,7 +29,7 @@ pub(crate) fn transcode_8bit_headers(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Offset just past the header block (the blank line), or the whole input when there is none.
-fn header_end(raw: &[u8]) -> usize {
+pub(crate) fn header_end(raw: &[u8]) -> usize {
     let crlf = memfind(raw, b"\r\n\r\n").map(|i| i + 4);
     let lf = memfind(raw, b"\n\n").map(|i| i + 2);
     match (crlf, lf) {
