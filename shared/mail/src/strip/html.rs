@@ -7,7 +7,7 @@ use super::lang;
 const ATTRIBUTION_WINDOW: usize = 2000;
 
 /// How much visible text after a cut is inspected to recognise a forward banner.
-const FORWARD_WINDOW: usize = 3000;
+pub(super) const FORWARD_WINDOW: usize = 3000;
 
 /// The HTML before the first quote marker (and before the attribution line right above it),
 /// or the whole HTML when there is none or the marked block is a forwarded message.
@@ -32,7 +32,7 @@ pub(super) fn cut_quotes(html: &str) -> &str {
 }
 
 /// Byte position of the earliest quote marker and whether it is a bare `<blockquote>`.
-fn first_marker(lower: &str) -> Option<(usize, bool)> {
+pub(super) fn first_marker(lower: &str) -> Option<(usize, bool)> {
     let mut at = 0;
     while let Some(off) = lower.get(at..).and_then(|s| s.find('<')) {
         let pos = at + off;
@@ -60,14 +60,14 @@ fn first_marker(lower: &str) -> Option<(usize, bool)> {
     None
 }
 
-enum Marker {
+pub(super) enum Marker {
     None,
     Quote,
     BareBlockquote,
 }
 
 /// Decides whether an (already lowercased) start tag, without `<` and `>`, opens a quote.
-fn classify_tag(tag: &str) -> Marker {
+pub(super) fn classify_tag(tag: &str) -> Marker {
     let name_len = tag
         .find(|c: char| !c.is_ascii_alphanumeric())
         .unwrap_or(tag.len());
@@ -129,7 +129,7 @@ fn classify_tag(tag: &str) -> Marker {
 }
 
 /// `name=value` pairs of a start tag; values may be double-, single- or unquoted.
-fn attributes(mut s: &str) -> Vec<(&str, &str)> {
+pub(super) fn attributes(mut s: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
     loop {
         s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
@@ -170,9 +170,9 @@ fn attributes(mut s: &str) -> Vec<(&str, &str)> {
     }
 }
 
-/// Start of the attribution ("On … wrote:", one to three `<br>`/block-separated lines) that
+/// Start of the attribution ("On … wrote:", one to five `<br>`/block-separated lines) that
 /// directly precedes the quote at `pos`, if any.
-fn attribution_start(html: &str, pos: usize) -> Option<usize> {
+pub(super) fn attribution_start(html: &str, pos: usize) -> Option<usize> {
     let mut from = pos.saturating_sub(ATTRIBUTION_WINDOW);
     while !html.is_char_boundary(from) {
         from += 1;
@@ -238,7 +238,7 @@ fn attribution_start(html: &str, pos: usize) -> Option<usize> {
 
 /// Text of an HTML fragment with tags removed and common entities decoded, at most `max`
 /// bytes of input looked at; tags become line breaks so block boundaries survive.
-fn visible_text(fragment: &str, max: usize) -> String {
+pub(super) fn visible_text(fragment: &str, max: usize) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     let mut entity = String::new();

@@ -29,6 +29,7 @@
 //! only lines shorter than 400 bytes are matched against the (finite-automaton) regexes.
 
 mod html;
+mod interleave;
 mod lang;
 mod text;
 
@@ -41,6 +42,8 @@ mod tests;
 mod tests_extra;
 #[cfg(test)]
 mod tests_html;
+#[cfg(test)]
+mod tests_round2;
 
 /// Reply text of a plain-text body: what the sender newly wrote.
 ///
@@ -77,6 +80,12 @@ pub fn forward_text(text: &str) -> String {
 /// assert_eq!(mail::strip::reply_html(html), "Thanks!");
 /// ```
 pub fn reply_html(html: &str) -> String {
+    if let Some(text) = interleave::interleaved_text(html) {
+        let reply = reply_text(&text);
+        if !reply.is_empty() {
+            return reply;
+        }
+    }
     let cut = html::cut_quotes(html);
     let reply = reply_text(&visible_text(cut));
     if reply.is_empty() && cut.len() < html.len() {
