@@ -29,17 +29,21 @@ pub(crate) fn transcode_8bit_headers(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Offset just past the header block (the blank line), or the whole input when there is none.
+/// One forward pass that stops at the first blank line, so a large body is never scanned.
 pub(crate) fn header_end(raw: &[u8]) -> usize {
-    let crlf = memfind(raw, b"\r\n\r\n").map(|i| i + 4);
-    let lf = memfind(raw, b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
+    let mut from = 0;
+    while let Some(off) = raw
+        .get(from..)
+        .and_then(|r| r.iter().position(|&b| b == b'\n'))
+    {
+        let nl = from + off;
+        match (raw.get(nl + 1), raw.get(nl + 2)) {
+            (Some(b'\n'), _) => return nl + 2,
+            (Some(b'\r'), Some(b'\n')) => return nl + 3,
+            _ => from = nl + 1,
+        }
     }
-}
-
-fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    raw.len()
 }
 
 fn declared_charset(header: &[u8]) -> Option<String> {

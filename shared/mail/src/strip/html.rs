@@ -9,26 +9,38 @@ const ATTRIBUTION_WINDOW: usize = 2000;
 /// How much visible text after a cut is inspected to recognise a forward banner.
 pub(super) const FORWARD_WINDOW: usize = 3000;
 
-/// The HTML before the first quote marker (and before the attribution line right above it),
-/// or the whole HTML when there is none or the marked block is a forwarded message.
-pub(super) fn cut_quotes(html: &str) -> &str {
+/// What quote cutting leaves of an HTML body.
+pub(super) enum Cut<'a> {
+    /// The HTML before the first quote marker (and before the attribution line right above
+    /// it), or the whole HTML when there is none or the marked block is a forwarded message.
+    Html(&'a str),
+    /// The sender answered between quotes: the whole body as text with the quoted parts
+    /// marked `> `, for the text rules to decide (see `interleave.rs`).
+    Interleaved(String),
+}
+
+/// Finds the quoted history of an HTML body (see [`Cut`]).
+pub(super) fn cut_quotes(html: &str) -> Cut<'_> {
     // ASCII lowercasing keeps every byte offset, so positions found in `lower` index `html`.
     let lower = html.to_ascii_lowercase();
     let Some((pos, bare_blockquote)) = first_marker(&lower) else {
-        return html;
+        return Cut::Html(html);
     };
     let after = visible_text(lower.get(pos..).unwrap_or_default(), FORWARD_WINDOW);
     let first_line = after.lines().map(str::trim).find(|l| !l.is_empty());
     if first_line.is_some_and(lang::is_forward_marker) {
-        return html;
+        return Cut::Html(html);
     }
     let attribution = attribution_start(html, pos);
     if bare_blockquote && attribution.is_none() {
         // A `<blockquote>` without quote attributes is often just indentation; only an
         // attribution line above it makes it a quote.
-        return html;
+        return Cut::Html(html);
     }
-    html.get(..attribution.unwrap_or(pos)).unwrap_or(html)
+    if let Some(text) = super::interleave::marked_text(html, &lower, pos) {
+        return Cut::Interleaved(text);
+    }
+    Cut::Html(html.get(..attribution.unwrap_or(pos)).unwrap_or(html))
 }
 
 /// Byte position of the earliest quote marker and whether it is a bare `<blockquote>`.

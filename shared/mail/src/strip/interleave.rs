@@ -2,9 +2,7 @@
 //! elements stays, only the trailing quote and its attribution go. The HTML is turned into text
 //! with the quoted parts marked `> `, and the text rules decide, exactly as for plain mail.
 
-use super::html::{
-    FORWARD_WINDOW, Marker, attributes, attribution_start, classify_tag, first_marker, visible_text,
-};
+use super::html::{FORWARD_WINDOW, Marker, attributes, classify_tag, visible_text};
 use super::lang;
 
 /// Quote elements (start, end) and where unmarked history starts.
@@ -14,13 +12,9 @@ type Quotes = (Vec<(usize, usize)>, Option<usize>);
 /// (and history below an Outlook-style marker) marked `> `, so the text rules keep the answers
 /// with the quotes they answer and drop only the trailing quote and its attribution. `None`
 /// when nothing but a signature or footer follows the first quote.
-pub(super) fn interleaved_text(html: &str) -> Option<String> {
-    let lower = html.to_ascii_lowercase();
-    let (pos, bare_blockquote) = first_marker(&lower)?;
-    if bare_blockquote && attribution_start(html, pos).is_none() {
-        return None;
-    }
-    let (quotes, history) = answered_quotes(html, &lower, pos)?;
+/// `lower` is `html` ASCII-lowercased and `pos` the first quote marker in it.
+pub(super) fn marked_text(html: &str, lower: &str, pos: usize) -> Option<String> {
+    let (quotes, history) = answered_quotes(html, lower, pos)?;
     let end = history.unwrap_or(html.len());
     let mut text = String::new();
     let mut from = 0;
@@ -115,13 +109,13 @@ fn answered_quotes(html: &str, lower: &str, pos: usize) -> Option<Quotes> {
             }
             None if closing => {}
             None => {
-                let marker = classify_tag(tag);
-                let region = name == "blockquote" || is_quote_region(tag);
-                if is_transparent_container(tag)
-                    || (matches!(marker, Marker::None) && name != "blockquote")
-                {
+                if name != "blockquote" && matches!(classify_tag(tag), Marker::None) {
                     continue;
                 }
+                if is_transparent_container(tag) {
+                    continue;
+                }
+                let region = name == "blockquote" || is_quote_region(tag);
                 answered |= outside_from
                     .take()
                     .is_some_and(|from| is_answer(html.get(from..p).unwrap_or_default()));

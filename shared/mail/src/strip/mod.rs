@@ -80,13 +80,16 @@ pub fn forward_text(text: &str) -> String {
 /// assert_eq!(mail::strip::reply_html(html), "Thanks!");
 /// ```
 pub fn reply_html(html: &str) -> String {
-    if let Some(text) = interleave::interleaved_text(html) {
-        let reply = reply_text(&text);
-        if !reply.is_empty() {
-            return reply;
+    let cut = match html::cut_quotes(html) {
+        html::Cut::Interleaved(text) => {
+            let reply = reply_text(&text);
+            if !reply.is_empty() {
+                return reply;
+            }
+            html
         }
-    }
-    let cut = html::cut_quotes(html);
+        html::Cut::Html(cut) => cut,
+    };
     let reply = reply_text(&visible_text(cut));
     if reply.is_empty() && cut.len() < html.len() {
         // Everything visible was inside the quote: better the quote than nothing.

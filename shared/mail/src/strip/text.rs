@@ -150,6 +150,14 @@ impl<'a> Doc<'a> {
     /// quoted-printable splits words with `=`). A window is only tried when its last line ends
     /// like an attribution (a colon, or a decoration), so most lines cost no regex at all.
     fn wrote_window(&self, i: usize) -> Option<usize> {
+        let closes = |t: &str| t.ends_with([':', '：', '-', '=', '*', '‐', '–', '—']);
+        // Cheap pre-check: some line of the window must end like an attribution.
+        let any_close = (i..(i + MAX_WRAP_LINES).min(self.scan))
+            .take_while(|&j| self.kind(j) == Kind::Text)
+            .any(|j| closes(self.line(j).trim()));
+        if !any_close {
+            return None;
+        }
         let first = self.line(i).trim();
         let first_has_date = first.chars().any(|c| c.is_ascii_digit());
         let mut joined = String::new();
@@ -179,8 +187,7 @@ impl<'a> Doc<'a> {
                 }
             }
             joined.push_str(t);
-            let closes = t.ends_with([':', '：']) || t.ends_with(['-', '=', '*', '‐', '–', '—']);
-            let found = if closes {
+            let found = if closes(t) {
                 lang::attribution(&joined, first_has_date)
             } else {
                 lang::Attribution::No
