@@ -336,10 +336,10 @@ pub(crate) enum BodyKind {
     None,
 }
 
-/// One part of a [`BodyKind::Sequence`].
+/// One part of a [`BodyKind::Sequence`]: its text, and the HTML it was converted from.
 pub(crate) enum Piece {
     Plain(String),
-    Html(String),
+    Html(String, String),
 }
 
 impl BodyKind {
@@ -360,7 +360,16 @@ impl BodyKind {
                 .iter()
                 .map(|p| match p {
                     Piece::Plain(t) => plain(t),
-                    Piece::Html(h) => strip::reply_html(h),
+                    Piece::Html(h, t) => {
+                        let reply = strip::reply_html(h);
+                        // Never longer than the part's text, so the whole reply never is
+                        // longer than the whole text.
+                        if reply.len() <= t.len() {
+                            reply
+                        } else {
+                            plain(t)
+                        }
+                    }
                 })
                 .filter(|r| !r.is_empty())
                 .collect::<Vec<_>>()
@@ -394,10 +403,9 @@ pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
                     kinds.push(Piece::Plain(t));
                 }
                 PartType::Html(h) => {
-                    texts.push(normalise_text(&mail_parser::decoders::html::html_to_text(
-                        h,
-                    )));
-                    kinds.push(Piece::Html(h.to_string()));
+                    let t = normalise_text(&mail_parser::decoders::html::html_to_text(h));
+                    texts.push(t.clone());
+                    kinds.push(Piece::Html(h.to_string(), t));
                 }
                 _ => {}
             }

@@ -15,8 +15,9 @@ pub(super) enum Cut<'a> {
     /// it), or the whole HTML when there is none or the marked block is a forwarded message.
     Html(&'a str),
     /// The sender answered between quotes: the whole body as text with the quoted parts
-    /// marked `> `, for the text rules to decide (see `interleave.rs`).
-    Interleaved(String),
+    /// marked `> `, for the text rules to decide (see `interleave.rs`), and the HTML before
+    /// the first quote in case that text cannot be used.
+    Interleaved(String, &'a str),
 }
 
 /// Finds the quoted history of an HTML body (see [`Cut`]).
@@ -37,10 +38,11 @@ pub(super) fn cut_quotes(html: &str) -> Cut<'_> {
         // attribution line above it makes it a quote.
         return Cut::Html(html);
     }
-    if let Some(text) = super::interleave::marked_text(html, &lower, pos) {
-        return Cut::Interleaved(text);
+    let cut = html.get(..attribution.unwrap_or(pos)).unwrap_or(html);
+    match super::interleave::marked_text(html, &lower, pos) {
+        Some(text) => Cut::Interleaved(text, cut),
+        None => Cut::Html(cut),
     }
-    Cut::Html(html.get(..attribution.unwrap_or(pos)).unwrap_or(html))
 }
 
 /// Byte position of the earliest quote marker and whether it is a bare `<blockquote>`.

@@ -33,6 +33,10 @@ mod interleave;
 mod lang;
 mod text;
 
+/// How much longer than the plain conversion of its HTML a reply may be (line breaks that the
+/// converter does not make between `<div>`s).
+const HTML_SLACK: usize = 16;
+
 /// Lines searched for quote markers; a marker further down is treated as content.
 pub const MAX_LINES: usize = text::MAX_SCAN_LINES;
 
@@ -81,12 +85,16 @@ pub fn forward_text(text: &str) -> String {
 /// ```
 pub fn reply_html(html: &str) -> String {
     let cut = match html::cut_quotes(html) {
-        html::Cut::Interleaved(text) => {
+        html::Cut::Interleaved(text, cut) => {
             let reply = reply_text(&text);
-            if !reply.is_empty() {
+            // The `> ` marks and line breaks make the reply a little longer than the body's
+            // plain conversion (which runs `<div>`s together); past a small bound (many
+            // one-word quoted lines) the plain cut at the first quote is used, as before.
+            let whole = normalise(&visible_text(html));
+            if !reply.is_empty() && reply.len() <= whole.trim_end().len() + HTML_SLACK {
                 return reply;
             }
-            html
+            cut
         }
         html::Cut::Html(cut) => cut,
     };
