@@ -2,7 +2,7 @@
 //! the languages support mail arrives in.
 //!
 //! Every pattern is a `regex` (finite automata, linear time) applied to one short line or a
-//! window of at most three joined lines, so no input can trigger catastrophic backtracking.
+//! window of at most five joined lines, so no input can trigger catastrophic backtracking.
 //! Callers only hand in lines shorter than [`MAX_HEADER_LINE`].
 
 use regex::Regex;

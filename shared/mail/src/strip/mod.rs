@@ -3,11 +3,13 @@
 //! Plain text ([`reply_text`]): the history starts at the first of
 //! - an attribution line, `On … wrote:` and its forms in German, French, Spanish, Portuguese,
 //!   Dutch, Italian, Swedish/Danish/Norwegian, Polish, Czech, Russian, Japanese, Chinese and
-//!   Korean, also wrapped over up to three lines;
+//!   Korean, verb-final Slavic and Nordic forms from a word list (`Name <addr> пише:`; with
+//!   only a name, when a quote follows), decorated webmail forms (Zoho's
+//!   `---- On … wrote ----`), also wrapped over up to five lines;
 //! - an `-----Original Message-----` separator in those languages (Proton, QQ included);
 //! - an Outlook header block (`From:` plus `Sent:`/`To:`/`Subject:`…, localized, `*From:*` bold),
 //!   together with a `____`/`----` divider right above it;
-//! - a block of `>` lines.
+//! - a block of `>` (or `|`, `＞`) lines.
 //!
 //! Answers written between quote blocks are kept together with the quotes they answer (an
 //! answer without its question is useless, losing it is worse). A forward banner
@@ -17,8 +19,11 @@
 //! and trailing device lines ("Sent from my iPhone", "Get Outlook for iOS", localized) go.
 //!
 //! HTML ([`reply_html`]): the quote is cut in the markup first (Gmail, Apple, Thunderbird,
-//! Outlook desktop/web/Mac, Yahoo, Proton, Zimbra markers, see `html.rs`), the attribution
-//! line right above the cut with it, then the rest is converted to text and stripped as text.
+//! Outlook desktop/web/Mac, Yahoo, Proton, Zimbra, Zoho markers, see `html.rs`), the
+//! attribution line right above the cut with it, then the rest is converted to text and
+//! stripped as text. When the sender answered below the first quote, the whole body is
+//! converted instead with the quoted parts marked `> ` and the text rules decide
+//! (`interleave.rs`).
 //!
 //! When stripping leaves nothing, for example a body that is only a quote, the whole text is
 //! returned instead: a case showing some history is better than a case with an empty message.
