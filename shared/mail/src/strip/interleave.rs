@@ -30,7 +30,11 @@ pub(super) fn marked_text(html: &str, lower: &str, pos: usize) -> Option<String>
 
 /// Appends the text of `fragment` (quoted with `> ` when `quoted`), set off by a blank line.
 fn push_text(out: &mut String, fragment: &str, quoted: bool) {
-    let text = mail_parser::decoders::html::html_to_text(&with_block_breaks(fragment));
+    // Control characters are dropped as for any converted HTML (found by fuzz/parse_strip).
+    let text: String = mail_parser::decoders::html::html_to_text(&with_block_breaks(fragment))
+        .chars()
+        .filter(|&c| matches!(c, '\n' | '\t') || !c.is_control())
+        .collect();
     let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
     let start = lines.iter().position(|l| !l.trim().is_empty());
     let end = lines.iter().rposition(|l| !l.trim().is_empty());
