@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod address;
+mod body;
 pub mod classify;
 pub mod compose;
 pub mod forward;
