@@ -186,7 +186,10 @@ pub async fn file_message<O: ObjectStore>(
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
         return Ok(not_filed_outcome(&msg, key, disposition, reason));
     }
-    let (outcome, session) = file(sessions, &msg, receipt, cfg, key).await?;
+    let (mut outcome, session) = file(sessions, &msg, receipt, cfg, key).await?;
+    if let Some(why) = &msg.customer_unknown {
+        outcome.reason = format!("filed; {why}");
+    }
     Ok(Filed {
         outcome,
         session: Some(session),
@@ -256,7 +259,11 @@ fn not_filed(msg: &InboundMessage, receipt: &Receipt, cfg: &Config) -> Option<(S
             msg.disposition_reason.clone(),
         ));
     }
-    if msg.customer.as_ref().is_none_or(|c| c.address.is_empty()) {
+    // A sender whose address is nobody's (empty local part or domain) is filed with the
+    // customer unknown and the reason on the message (`customer_unknown`); only mail without
+    // any sender address is not filed.
+    if msg.customer.as_ref().is_none_or(|c| c.address.is_empty()) && msg.customer_unknown.is_none()
+    {
         return Some((
             "no_sender".into(),
             "no sender address to reply to or link a contact with".into(),
@@ -648,4 +655,51 @@ async fn find_session<O: ObjectStore>(
         return Ok(Some((s.id, Match::Subject)));
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::MemoryObjectStore;
+
+    fn cfg() -> Config {
+        Config {
+            internal_domains: vec!["acme.com".into()],
+            own_addresses: vec!["support@acme.com".into()],
+            ..Config::default()
+        }
+    }
+
+    fn receipt(id: &str) -> Receipt {
+        Receipt {
+            ses_message_id: id.into(),
+            received_at: 1_700_000_000,
+            ..Receipt::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn sender_address_with_empty_local_part_is_filed_with_the_customer_unknown() {
+        let sessions = Sessions::new(MemoryObjectStore::default());
+        let raw = b"From: Agent <@example.com>\r\nTo: support@acme.com\r\nSubject: Help\r\n\
+                    Message-ID: <e1@example.com>\r\n\r\nPlease call me back.\r\n";
+        let out = run(&sessions, raw, &receipt("ses-e1"), &cfg())
+            .await
+            .expect("ingest");
+        assert_eq!(out.disposition, "customer");
+        assert!(out.reason.contains("empty local part"), "{}", out.reason);
+        let id = out.session_id.expect("filed");
+        let session = sessions.load(&id).await.expect("load").expect("session");
+        assert_eq!(session.customer, None);
+    }
+
+    #[tokio::test]
+    async fn mail_without_any_sender_address_is_still_not_filed() {
+        let sessions = Sessions::new(MemoryObjectStore::default());
+        let raw = b"From: Agent\r\nTo: support@acme.com\r\nSubject: Help\r\n\r\nHi\r\n";
+        let out = run(&sessions, raw, &receipt("ses-e2"), &cfg())
+            .await
+            .expect("ingest");
+        assert_eq!(out.disposition, "no_sender");
+    }
 }

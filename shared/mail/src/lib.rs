@@ -19,6 +19,8 @@
 //! ```
 #![warn(missing_docs)]
 
+mod address;
+mod body;
 pub mod classify;
 pub mod compose;
 pub mod forward;

@@ -127,4 +127,10 @@ pub struct InboundMessage {
     /// parsed mail stays as it is).
     #[serde(default, skip_serializing)]
     pub delivered_to: Vec<String>,
+    /// Why the customer is unknown although the message has a sender, e.g. "the sender address
+    /// has an empty local part" (written wrongly by the sender's software). Such an address is
+    /// never used as a contact's email; the message is still filed. Absent (and not
+    /// serialised) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_unknown: Option<String>,
 }

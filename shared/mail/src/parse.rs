@@ -7,6 +7,7 @@ use mail_parser::{
     Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 
+pub(crate) use crate::body::{BodyKind, body_text, normalise_text};
 use crate::model::{Attachment, Disposition, InboundMessage, Mailbox, ParseOptions};
 use crate::{classify, forward, repair, strip, subject};
 
@@ -127,6 +128,8 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
 fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
     let transcoded = repair::transcode_8bit_headers(raw);
     let raw = transcoded.as_deref().unwrap_or(raw);
+    let addresses_fixed = crate::address::decode_encoded_local_parts(raw);
+    let raw = addresses_fixed.as_deref().unwrap_or(raw);
     let Some(msg) = MessageParser::default().parse(raw) else {
         return fallback(
             raw,
@@ -158,6 +161,11 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     let headers = Headers::from_message(msg);
     let (timestamp, date) = date_of(msg.date(), opts.received_at);
     let from = first_mailbox(msg.from());
+    let sender_problem = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .and_then(|a| crate::address::problem(&normalise_address(a)));
     let subject = msg.subject().map(crate::compose::clean);
     let (mut text, mut plain) = body_text(msg);
     let mut attachments = attachments(msg);
@@ -169,12 +177,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         attachments.extend(recovered);
     }
     let forwarded = subject.as_deref().is_some_and(subject::is_forward);
-    let reply_text = match &plain {
-        BodyKind::Plain if forwarded => strip::forward_text(&text),
-        BodyKind::Plain => strip::reply_text(&text),
-        BodyKind::Html(html) => strip::reply_html(html),
-        BodyKind::None => String::new(),
-    };
+    let reply_text = plain.reply(&text, forwarded);
     let nested: Vec<&Message<'_>> = msg.attachments().filter_map(|p| p.message()).collect();
     let classified = classify::classify(
         &headers,
@@ -204,6 +207,7 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         disposition_reason: classified.reason,
         forwarding_confirmation: classified.confirmation,
         delivered_to: headers.delivered_to(),
+        customer_unknown: None,
     };
     // A bounce carries the original message as a nested part; showing it as forwarded content
     // would put our own words into the transcript.
@@ -214,6 +218,14 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     }
     let nested_from = nested.iter().find_map(|m| first_mailbox(m.from()));
     out.customer = forward::customer(&out, &headers, nested_from, &opts.internal_domains);
+    if let Some(problem) = sender_problem
+        && out.customer.as_ref().is_none_or(|c| c.address.is_empty())
+    {
+        // The sender wrote an address that is nobody's: file the message without a customer
+        // rather than create a contact for it or drop the message.
+        out.customer = None;
+        out.customer_unknown = Some(format!("{problem}; the customer is unknown"));
+    }
     out
 }
 
@@ -248,6 +260,7 @@ fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
         disposition_reason: format!("{}; {reason}", classified.reason),
         forwarding_confirmation: None,
         delivered_to: Vec::new(),
+        customer_unknown: None,
     }
 }
 
@@ -296,7 +309,12 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
-    let address = addr.address().map(normalise_address).unwrap_or_default();
+    // An address with an empty local part or domain is nobody's: keep only the name.
+    let address = addr
+        .address()
+        .map(normalise_address)
+        .filter(|a| crate::address::problem(a).is_none())
+        .unwrap_or_default();
     let name = addr
         .name()
         .map(crate::compose::clean)
@@ -331,54 +349,6 @@ fn msg_content_type(msg: &Message<'_>) -> String {
             s
         })
         .unwrap_or_default()
-}
-
-pub(crate) enum BodyKind {
-    Plain,
-    Html(String),
-    None,
-}
-
-/// The text body: text/plain parts when there are any (RFC 8621 textBody), otherwise the HTML
-/// converted to text. Returns the HTML too so quotes can be cut before conversion.
-pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
-    let plain: Vec<&str> = msg
-        .text_body
-        .iter()
-        .filter_map(|&id| msg.parts.get(id as usize))
-        .filter_map(|p| match &p.body {
-            PartType::Text(t) => Some(t.as_ref()),
-            _ => None,
-        })
-        .collect();
-    if !plain.is_empty() {
-        return (normalise_text(&plain.join("\n")), BodyKind::Plain);
-    }
-    let html: Vec<&str> = msg
-        .html_body
-        .iter()
-        .filter_map(|&id| msg.parts.get(id as usize))
-        .filter_map(|p| match &p.body {
-            PartType::Html(t) => Some(t.as_ref()),
-            _ => None,
-        })
-        .collect();
-    if html.is_empty() {
-        return (String::new(), BodyKind::None);
-    }
-    let html = html.join("\n");
-    let text = normalise_text(&mail_parser::decoders::html::html_to_text(&html));
-    (text, BodyKind::Html(html))
-}
-
-/// LF line ends, no control characters but tab, no trailing blanks.
-pub(crate) fn normalise_text(s: &str) -> String {
-    let s = s.replace("\r\n", "\n").replace('\r', "\n");
-    let s: String = s
-        .chars()
-        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
-        .collect();
-    s.trim_end().to_string()
 }
 
 pub(crate) fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
@@ -472,11 +442,7 @@ fn extension_for(content_type: &str) -> &'static str {
 /// readable in the transcript instead of leaving it as an opaque `.eml`.
 fn append_forwarded(out: &mut InboundMessage, inner: &Message<'_>) {
     let (text, kind) = body_text(inner);
-    let reply = match &kind {
-        BodyKind::Plain => strip::reply_text(&text),
-        BodyKind::Html(html) => strip::reply_html(html),
-        BodyKind::None => String::new(),
-    };
+    let reply = kind.reply(&text, false);
     let mut header = String::from("---------- Forwarded message ----------\n");
     if let Some(f) = first_mailbox(inner.from()) {
         header.push_str(&format!("From: {}\n", crate::compose::clean(&display(&f))));

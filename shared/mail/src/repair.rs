@@ -1,7 +1,9 @@
 //! Repairs for broken mail that `mail-parser` 0.11 reads without the body: each is tried only
 //! when the normal reading lost something, so well-formed mail never pays for it.
 
-use mail_parser::MessageParser;
+use std::borrow::Cow;
+
+use mail_parser::{Encoding, Message, MessageParser, MessagePart};
 
 use crate::model::Attachment;
 use crate::parse::{BodyKind, attachments, body_text, normalise_text};
@@ -27,17 +29,21 @@ pub(crate) fn transcode_8bit_headers(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Offset just past the header block (the blank line), or the whole input when there is none.
-fn header_end(raw: &[u8]) -> usize {
-    let crlf = memfind(raw, b"\r\n\r\n").map(|i| i + 4);
-    let lf = memfind(raw, b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
+/// One forward pass that stops at the first blank line, so a large body is never scanned.
+pub(crate) fn header_end(raw: &[u8]) -> usize {
+    let mut from = 0;
+    while let Some(off) = raw
+        .get(from..)
+        .and_then(|r| r.iter().position(|&b| b == b'\n'))
+    {
+        let nl = from + off;
+        match (raw.get(nl + 1), raw.get(nl + 2)) {
+            (Some(b'\n'), _) => return nl + 2,
+            (Some(b'\r'), Some(b'\n')) => return nl + 3,
+            _ => from = nl + 1,
+        }
     }
-}
-
-fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    raw.len()
 }
 
 fn declared_charset(header: &[u8]) -> Option<String> {
@@ -115,20 +121,71 @@ pub(crate) fn body_from_attachments(
     let multi = attachments
         .iter()
         .position(|a| a.content_type.starts_with("multipart/"))?;
-    let boundary = guess_boundary(&attachments[multi].content)?;
+    let found = match guess_boundary(&attachments[multi].content) {
+        Some(boundary) => reread_multipart(&attachments[multi], &boundary)?,
+        // No delimiter line at all: the declared boundary never occurs.
+        None => (
+            undelimited_text(&attachments[multi].content)?,
+            BodyKind::Plain,
+            Vec::new(),
+        ),
+    };
+    attachments.remove(multi);
+    Some(found)
+}
+
+/// An opaque multipart read again with the boundary its first delimiter line shows.
+fn reread_multipart(
+    part: &Attachment,
+    boundary: &str,
+) -> Option<(String, BodyKind, Vec<Attachment>)> {
     let mut synthetic = format!(
         "Content-Type: {}; boundary=\"{boundary}\"\r\n\r\n",
-        attachments[multi].content_type
+        part.content_type
     )
     .into_bytes();
-    synthetic.extend_from_slice(&attachments[multi].content);
+    synthetic.extend_from_slice(&part.content);
     let inner = MessageParser::default().parse(&synthetic)?;
     let (text, kind) = body_text(&inner);
     if matches!(kind, BodyKind::None) {
         return None;
     }
-    attachments.remove(multi);
     Some((text, kind, self::attachments(&inner)))
+}
+
+/// The text of a text part. When decoding with its declared charset produced replacement
+/// characters and the part's bytes are valid UTF-8 (a UTF-8 body labelled ISO-2022-JP or
+/// US-ASCII by the sender's software), the UTF-8 reading is the text.
+pub(crate) fn part_text<'a>(
+    msg: &Message<'_>,
+    part: &MessagePart<'_>,
+    decoded: &'a str,
+) -> Cow<'a, str> {
+    if !decoded.contains('\u{FFFD}') {
+        return Cow::Borrowed(decoded);
+    }
+    let raw = msg.raw_message();
+    let Some(body) = raw.get(part.offset_body as usize..part.offset_end as usize) else {
+        return Cow::Borrowed(decoded);
+    };
+    let bytes = match part.encoding {
+        Encoding::None => Some(body.to_vec()),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+        }
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
+    };
+    match bytes.map(String::from_utf8) {
+        Some(Ok(text)) if !text.contains('\u{FFFD}') => Cow::Owned(text),
+        _ => Cow::Borrowed(decoded),
+    }
+}
+
+/// A multipart whose boundary never occurs in its body has no parts: the body is its text.
+fn undelimited_text(content: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(content);
+    let text = normalise_text(&text);
+    (!text.trim().is_empty()).then_some(text)
 }
 
 fn guess_boundary(content: &[u8]) -> Option<String> {

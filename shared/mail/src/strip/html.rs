@@ -7,32 +7,46 @@ use super::lang;
 const ATTRIBUTION_WINDOW: usize = 2000;
 
 /// How much visible text after a cut is inspected to recognise a forward banner.
-const FORWARD_WINDOW: usize = 3000;
+pub(super) const FORWARD_WINDOW: usize = 3000;
 
-/// The HTML before the first quote marker (and before the attribution line right above it),
-/// or the whole HTML when there is none or the marked block is a forwarded message.
-pub(super) fn cut_quotes(html: &str) -> &str {
+/// What quote cutting leaves of an HTML body.
+pub(super) enum Cut<'a> {
+    /// The HTML before the first quote marker (and before the attribution line right above
+    /// it), or the whole HTML when there is none or the marked block is a forwarded message.
+    Html(&'a str),
+    /// The sender answered between quotes: the whole body as text with the quoted parts
+    /// marked `> `, for the text rules to decide (see `interleave.rs`), and the HTML before
+    /// the first quote in case that text cannot be used.
+    Interleaved(String, &'a str),
+}
+
+/// Finds the quoted history of an HTML body (see [`Cut`]).
+pub(super) fn cut_quotes(html: &str) -> Cut<'_> {
     // ASCII lowercasing keeps every byte offset, so positions found in `lower` index `html`.
     let lower = html.to_ascii_lowercase();
     let Some((pos, bare_blockquote)) = first_marker(&lower) else {
-        return html;
+        return Cut::Html(html);
     };
     let after = visible_text(lower.get(pos..).unwrap_or_default(), FORWARD_WINDOW);
     let first_line = after.lines().map(str::trim).find(|l| !l.is_empty());
     if first_line.is_some_and(lang::is_forward_marker) {
-        return html;
+        return Cut::Html(html);
     }
     let attribution = attribution_start(html, pos);
     if bare_blockquote && attribution.is_none() {
         // A `<blockquote>` without quote attributes is often just indentation; only an
         // attribution line above it makes it a quote.
-        return html;
+        return Cut::Html(html);
     }
-    html.get(..attribution.unwrap_or(pos)).unwrap_or(html)
+    let cut = html.get(..attribution.unwrap_or(pos)).unwrap_or(html);
+    match super::interleave::marked_text(html, &lower, pos) {
+        Some(text) => Cut::Interleaved(text, cut),
+        None => Cut::Html(cut),
+    }
 }
 
 /// Byte position of the earliest quote marker and whether it is a bare `<blockquote>`.
-fn first_marker(lower: &str) -> Option<(usize, bool)> {
+pub(super) fn first_marker(lower: &str) -> Option<(usize, bool)> {
     let mut at = 0;
     while let Some(off) = lower.get(at..).and_then(|s| s.find('<')) {
         let pos = at + off;
@@ -60,14 +74,14 @@ fn first_marker(lower: &str) -> Option<(usize, bool)> {
     None
 }
 
-enum Marker {
+pub(super) enum Marker {
     None,
     Quote,
     BareBlockquote,
 }
 
 /// Decides whether an (already lowercased) start tag, without `<` and `>`, opens a quote.
-fn classify_tag(tag: &str) -> Marker {
+pub(super) fn classify_tag(tag: &str) -> Marker {
     let name_len = tag
         .find(|c: char| !c.is_ascii_alphanumeric())
         .unwrap_or(tag.len());
@@ -90,6 +104,7 @@ fn classify_tag(tag: &str) -> Marker {
             || t.starts_with("yahoo_quoted")
             || t == "protonmail_quote"
             || t == "moz-cite-prefix"
+            || t == "zmail_extra"
     });
     let id = attr("id").unwrap_or_default();
     let quote_id = id.contains("olk_src_body_section")
@@ -128,7 +143,7 @@ fn classify_tag(tag: &str) -> Marker {
 }
 
 /// `name=value` pairs of a start tag; values may be double-, single- or unquoted.
-fn attributes(mut s: &str) -> Vec<(&str, &str)> {
+pub(super) fn attributes(mut s: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
     loop {
         s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
@@ -169,9 +184,9 @@ fn attributes(mut s: &str) -> Vec<(&str, &str)> {
     }
 }
 
-/// Start of the attribution ("On … wrote:", one to three `<br>`/block-separated lines) that
+/// Start of the attribution ("On … wrote:", one to five `<br>`/block-separated lines) that
 /// directly precedes the quote at `pos`, if any.
-fn attribution_start(html: &str, pos: usize) -> Option<usize> {
+pub(super) fn attribution_start(html: &str, pos: usize) -> Option<usize> {
     let mut from = pos.saturating_sub(ATTRIBUTION_WINDOW);
     while !html.is_char_boundary(from) {
         from += 1;
@@ -215,8 +230,8 @@ fn attribution_start(html: &str, pos: usize) -> Option<usize> {
             pieces.push((s, text));
         }
     }
-    // Try the last one, two or three non-empty pieces as one wrapped line.
-    for n in 1..=3 {
+    // Try the last one to five non-empty pieces as one wrapped line.
+    for n in 1..=5 {
         let tail = pieces.get(pieces.len().checked_sub(n)?..)?;
         let first_has_date = tail
             .first()
@@ -226,7 +241,9 @@ fn attribution_start(html: &str, pos: usize) -> Option<usize> {
             .map(|(_, t)| t.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        if joined.len() <= lang::MAX_HEADER_LINE && lang::is_wrote_text(&joined, first_has_date) {
+        if joined.len() <= lang::MAX_HEADER_LINE
+            && lang::attribution(&joined, first_has_date) != lang::Attribution::No
+        {
             return tail.first().map(|(s, _)| from + s);
         }
     }
@@ -235,7 +252,7 @@ fn attribution_start(html: &str, pos: usize) -> Option<usize> {
 
 /// Text of an HTML fragment with tags removed and common entities decoded, at most `max`
 /// bytes of input looked at; tags become line breaks so block boundaries survive.
-fn visible_text(fragment: &str, max: usize) -> String {
+pub(super) fn visible_text(fragment: &str, max: usize) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     let mut entity = String::new();

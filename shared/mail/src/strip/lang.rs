@@ -2,7 +2,7 @@
 //! the languages support mail arrives in.
 //!
 //! Every pattern is a `regex` (finite automata, linear time) applied to one short line or a
-//! window of at most three joined lines, so no input can trigger catastrophic backtracking.
+//! window of at most five joined lines, so no input can trigger catastrophic backtracking.
 //! Callers only hand in lines shorter than [`MAX_HEADER_LINE`].
 
 use regex::Regex;
@@ -27,11 +27,28 @@ const DASH: &str = r"[-‐‑‒–—―]";
 /// Verbs of "X wrote:" attribution lines in the supported languages.
 const VERBS: &str = r"(?:wrote|writes|schrieb|a\s+écrit|a\s+ecrit|écrit|escribió|escribio|escreveu|schreef|geschreven|ha\s+scritto|scrisse|skrev|napisał|napisała|napisal|pisze|napsal|napsala|kirjoitti|написал|написала|đã\s+viết|yazdı)";
 
+/// More verbs, mostly verb-final Slavic and Nordic forms (sk, sl, hr/sr/bs, ru/uk/be/bg/mk in
+/// Cyrillic, nn/is, et, Baltic, Hungarian, Greek, Romanian, present tenses such as `пише`,
+/// `пишет`, `schreibt`). After an address they are as sure as [`VERBS`]; after only a date and
+/// a name (Thunderbird's `28.04.2017 11:53, Иван пишет:`) they count when a quote follows.
+const MORE_VERBS: &str = r"(?:schreibt|schrijft|a\s+scris|skriver|skreiv|skrifaði|kirjutas|napisala|napisao|napísal|napísala|piše|píše|написав|написа|напиша|написао|напісаў|пишет|пише|пишува|піша|писал|писала|писав|rakstīja|rašė|írta|έγραψε|έγραψα)";
+
+/// What may follow a verb before the colon: a bracketed ending such as `(a)` or `(ла)`.
+const VERB_END: &str = r"(?:\s*\(\p{L}{1,3}\))?";
+
 /// `On <date>, <name> wrote:` and its translations: opener, date (checked separately), verb,
 /// then anything up to the final colon (`Am … schrieb Name <addr>:`, `napisał(a):`).
 static OPENER_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(&format!(
-        r"(?i)^(?:on|am|le|el|em|op|il|den|på|w\s+dniu|dnia|dne|vào|в)\s.{{0,300}}?{VERBS}\b.{{0,200}}[:：]$"
+        r"(?i)^(?:on|am|le|el|em|op|il|den|på|þann|w\s+dniu|dnia|dne|dňa|dana|pe|την|vào|в|у)\s.{{0,300}}?{VERBS}\b.{{0,200}}[:：]$"
+    ))
+});
+
+/// The [`MORE_VERBS`] after an opener or a leading date, with only a name before the verb:
+/// `28.04.2017 11:53, Иван Иванов пишет:`, `Dňa 28.04.2017 o 11:53 Max napísal(a):`.
+static MORE_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i)^(?:(?:on|am|le|el|em|op|il|den|på|þann|w\s+dniu|dnia|dne|dňa|dana|pe|την|в|у)\s.{{0,300}}?|[\p{{L}}.,]{{0,12}}\s*\d{{1,4}}[./\-\s].{{0,250}}?){MORE_VERBS}\b{VERB_END}.{{0,200}}[:：]$"
     ))
 });
 
@@ -51,10 +68,13 @@ static DATE_ADDR: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// `Bob Smith <bob@x.com> wrote:` without an opener.
+/// `Bob Smith <bob@x.com> wrote:` without an opener, the verb after the address as Slavic and
+/// Nordic clients write it (`Іван <ivan@x.ua> пише:`, `… je napisao:`, `… написал(а):`), and
+/// Gmail's newer order with the date after the verb
+/// (`Max <max@x.de> schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:`).
 static ADDR_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(&format!(
-        r"(?i)^.{{0,160}}[\w.+\-]+@[\w.\-]+>?\)?\s*{VERBS}\s*[:：]$"
+        r"(?i)^.{{0,160}}[\w.+\-]+@[\w.\-]+>?\)?\s*,?\s*(?:\p{{L}}{{1,3}}\s+)?(?:{VERBS}|{MORE_VERBS}){VERB_END}(?:\s*|\s.{{0,120}}\d.{{0,120}})[:：]$"
     ))
 });
 
@@ -83,6 +103,66 @@ pub(super) fn is_wrote_text(text: &str, first_line_has_date: bool) -> bool {
     }
     let has_digit = text.chars().any(|c| c.is_ascii_digit());
     (has_digit || has_at || text.contains("さん")) && is_match(&CJK_WROTE, text)
+}
+
+/// How sure an attribution line is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Attribution {
+    /// Not an attribution.
+    No,
+    /// An attribution wherever it stands.
+    Sure,
+    /// A name-only verb-final form ([`MORE_VERBS`]): an attribution when a quote follows.
+    IfQuoted,
+}
+
+/// Whether a (possibly joined) line is an attribution, also in the decorated webmail form
+/// Zoho writes without a colon: `---- On Tue, 22 Dec 2015 … wrote ----` (any language, dashes,
+/// `=` or `*` as the decoration).
+pub(super) fn attribution(text: &str, first_line_has_date: bool) -> Attribution {
+    let owned;
+    let line = match undecorated(text) {
+        Some(inner) if inner.ends_with([':', '：']) => inner,
+        Some(inner) => {
+            owned = format!("{inner}:");
+            owned.as_str()
+        }
+        None => text,
+    };
+    if is_wrote_text(line, first_line_has_date) {
+        Attribution::Sure
+    } else if first_line_has_date && line.ends_with([':', '：']) && is_match(&MORE_WROTE, line) {
+        Attribution::IfQuoted
+    } else {
+        Attribution::No
+    }
+}
+
+/// The text inside a decoration of two or more dash-like, `=` or `*` characters on both
+/// sides, when there is one.
+fn undecorated(text: &str) -> Option<&str> {
+    let deco = |c: char| matches!(c, '-' | '=' | '*' | '‐'..='―');
+    let lead = text.chars().take_while(|&c| deco(c)).count();
+    let trail = text.chars().rev().take_while(|&c| deco(c)).count();
+    if lead < 2 || trail < 2 {
+        return None;
+    }
+    let inner = text.trim_matches(deco).trim();
+    (!inner.is_empty()).then_some(inner)
+}
+
+/// Whether a trimmed line is quoted: `>` (and the full-width `＞` of Japanese clients), or `|`
+/// as some clients and list archives quote. A table row (`| a | b |`) is not a quote.
+pub(super) fn is_quote_line(t: &str) -> bool {
+    if t.starts_with('>') || t.starts_with('＞') {
+        return true;
+    }
+    let Some(rest) = t.strip_prefix('|') else {
+        return false;
+    };
+    let marker_like = rest.is_empty() || rest.starts_with([' ', '\t', '|', '>']);
+    let table_row = t.len() > 1 && t.ends_with('|') && t.chars().any(char::is_alphanumeric);
+    marker_like && !table_row
 }
 
 /// Label of the first line of an Outlook header block (`From:`, `*Von:*`, `De :`, `差出人:`).
@@ -177,6 +257,7 @@ mod tests {
             &DATE_WROTE,
             &DATE_ADDR,
             &ADDR_WROTE,
+            &MORE_WROTE,
             &CJK_WROTE,
             &FROM_LABEL,
             &OTHER_LABEL,

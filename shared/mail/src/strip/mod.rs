@@ -3,11 +3,13 @@
 //! Plain text ([`reply_text`]): the history starts at the first of
 //! - an attribution line, `On … wrote:` and its forms in German, French, Spanish, Portuguese,
 //!   Dutch, Italian, Swedish/Danish/Norwegian, Polish, Czech, Russian, Japanese, Chinese and
-//!   Korean, also wrapped over up to three lines;
+//!   Korean, verb-final Slavic and Nordic forms from a word list (`Name <addr> пише:`; with
+//!   only a name, when a quote follows), decorated webmail forms (Zoho's
+//!   `---- On … wrote ----`), also wrapped over up to five lines;
 //! - an `-----Original Message-----` separator in those languages (Proton, QQ included);
 //! - an Outlook header block (`From:` plus `Sent:`/`To:`/`Subject:`…, localized, `*From:*` bold),
 //!   together with a `____`/`----` divider right above it;
-//! - a block of `>` lines.
+//! - a block of `>` (or `|`, `＞`) lines.
 //!
 //! Answers written between quote blocks are kept together with the quotes they answer (an
 //! answer without its question is useless, losing it is worse). A forward banner
@@ -17,8 +19,11 @@
 //! and trailing device lines ("Sent from my iPhone", "Get Outlook for iOS", localized) go.
 //!
 //! HTML ([`reply_html`]): the quote is cut in the markup first (Gmail, Apple, Thunderbird,
-//! Outlook desktop/web/Mac, Yahoo, Proton, Zimbra markers, see `html.rs`), the attribution
-//! line right above the cut with it, then the rest is converted to text and stripped as text.
+//! Outlook desktop/web/Mac, Yahoo, Proton, Zimbra, Zoho markers, see `html.rs`), the
+//! attribution line right above the cut with it, then the rest is converted to text and
+//! stripped as text. When the sender answered below the first quote, the whole body is
+//! converted instead with the quoted parts marked `> ` and the text rules decide
+//! (`interleave.rs`).
 //!
 //! When stripping leaves nothing, for example a body that is only a quote, the whole text is
 //! returned instead: a case showing some history is better than a case with an empty message.
@@ -29,8 +34,13 @@
 //! only lines shorter than 400 bytes are matched against the (finite-automaton) regexes.
 
 mod html;
+mod interleave;
 mod lang;
 mod text;
+
+/// How much longer than the plain conversion of its HTML a reply may be (line breaks that the
+/// converter does not make between `<div>`s).
+const HTML_SLACK: usize = 16;
 
 /// Lines searched for quote markers; a marker further down is treated as content.
 pub const MAX_LINES: usize = text::MAX_SCAN_LINES;
@@ -41,6 +51,8 @@ mod tests;
 mod tests_extra;
 #[cfg(test)]
 mod tests_html;
+#[cfg(test)]
+mod tests_round2;
 
 /// Reply text of a plain-text body: what the sender newly wrote.
 ///
@@ -77,7 +89,20 @@ pub fn forward_text(text: &str) -> String {
 /// assert_eq!(mail::strip::reply_html(html), "Thanks!");
 /// ```
 pub fn reply_html(html: &str) -> String {
-    let cut = html::cut_quotes(html);
+    let cut = match html::cut_quotes(html) {
+        html::Cut::Interleaved(text, cut) => {
+            let reply = reply_text(&text);
+            // The `> ` marks and line breaks make the reply a little longer than the body's
+            // plain conversion (which runs `<div>`s together); past a small bound (many
+            // one-word quoted lines) the plain cut at the first quote is used, as before.
+            let whole = normalise(&visible_text(html));
+            if !reply.is_empty() && reply.len() <= whole.trim_end().len() + HTML_SLACK {
+                return reply;
+            }
+            cut
+        }
+        html::Cut::Html(cut) => cut,
+    };
     let reply = reply_text(&visible_text(cut));
     if reply.is_empty() && cut.len() < html.len() {
         // Everything visible was inside the quote: better the quote than nothing.

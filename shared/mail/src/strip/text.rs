@@ -10,6 +10,10 @@ pub(super) const MAX_SCAN_LINES: usize = 5000;
 /// How far below a `From:` line the rest of an Outlook header block may appear.
 const HEADER_BLOCK_LINES: usize = 10;
 
+/// Lines an attribution may be wrapped over (German Gmail: name, address, "schrieb am Fr., 28."
+/// then "Apr. 2017 um 11:53 Uhr:"; narrow clients break date and address further).
+const MAX_WRAP_LINES: usize = 5;
+
 /// A `--` (without the space) only counts as a signature delimiter when this few lines follow.
 const MAX_LOOSE_SIG_LINES: usize = 15;
 
@@ -67,7 +71,7 @@ impl<'a> Doc<'a> {
             let t = line.trim();
             let kind = if t.is_empty() {
                 Kind::Blank
-            } else if t.starts_with('>') || is_soft_break_debris(&lines, &kinds, i) {
+            } else if lang::is_quote_line(t) || is_soft_break_debris(&lines, &kinds, i) {
                 Kind::Quote
             } else {
                 Kind::Text
@@ -141,13 +145,24 @@ impl<'a> Doc<'a> {
         (others >= 2 || (others == 1 && first.contains('@'))).then_some(j - i)
     }
 
-    /// A reply attribution starting at `i`, possibly wrapped over up to three lines (Gmail
-    /// wraps long names and addresses; undecoded quoted-printable splits words with `=`).
+    /// A reply attribution starting at `i`, possibly wrapped over up to [`MAX_WRAP_LINES`]
+    /// lines (Gmail wraps long names, addresses and localized dates; undecoded
+    /// quoted-printable splits words with `=`). A window is only tried when its last line ends
+    /// like an attribution (a colon, or a decoration), so most lines cost no regex at all.
     fn wrote_window(&self, i: usize) -> Option<usize> {
+        let closes = |t: &str| t.ends_with([':', '：', '-', '=', '*', '‐', '–', '—']);
+        // Cheap pre-check: some line of the window must end like an attribution.
+        let any_close = (i..(i + MAX_WRAP_LINES).min(self.scan))
+            .take_while(|&j| self.kind(j) == Kind::Text)
+            .any(|j| closes(self.line(j).trim()));
+        if !any_close {
+            return None;
+        }
         let first = self.line(i).trim();
         let first_has_date = first.chars().any(|c| c.is_ascii_digit());
         let mut joined = String::new();
-        for n in 1..=3 {
+        let mut after_dot = false;
+        for n in 1..=MAX_WRAP_LINES {
             let j = i + n - 1;
             if j >= self.scan || self.kind(j) != Kind::Text {
                 return None;
@@ -159,10 +174,12 @@ impl<'a> Doc<'a> {
             if n > 1 {
                 // A wrapped header continues a line that is not a finished sentence and whose
                 // first line carries the date; this keeps "Am heutigen Tage" out of a header
-                // that starts on the next line.
-                if !first_has_date || joined.ends_with(['.', '!', '?']) {
+                // that starts on the next line. A date abbreviation ("28.", "Apr.", "Fr.")
+                // is not the end of a sentence.
+                if !first_has_date || ends_sentence(&joined) {
                     return None;
                 }
+                after_dot |= joined.ends_with('.');
                 if let Some(stripped) = joined.strip_suffix('=') {
                     joined.truncate(stripped.len());
                 } else {
@@ -170,7 +187,20 @@ impl<'a> Doc<'a> {
                 }
             }
             joined.push_str(t);
-            if lang::is_wrote_text(&joined, first_has_date) {
+            let found = if closes(t) {
+                lang::attribution(&joined, first_has_date)
+            } else {
+                lang::Attribution::No
+            };
+            if found == lang::Attribution::IfQuoted && !self.next_non_blank_is_quote(j + 1) {
+                return None;
+            }
+            if found != lang::Attribution::No {
+                // A line ending in "28." may be the sender's own text ("… at 10."): when the
+                // lines below it already form the attribution, it is not part of it.
+                if after_dot && self.wrote_window(i + 1).is_some_and(|m| m == n - 1) {
+                    return None;
+                }
                 return Some(n);
             }
         }
@@ -258,6 +288,20 @@ fn is_soft_break_debris(lines: &[&str], kinds: &[Kind], i: usize) -> bool {
             .get(i - 1)
             .is_some_and(|p| p.trim_end().ends_with('='))
         && lines.get(i).is_some_and(|l| l.trim().chars().count() <= 40)
+}
+
+/// Whether joined attribution text ends a sentence: `!`, `?`, or a `.` after a word longer
+/// than a date abbreviation (`28.`, `Apr.`, `ven.`, `2017.` are not ends).
+fn ends_sentence(joined: &str) -> bool {
+    if joined.ends_with(['!', '?']) {
+        return true;
+    }
+    let Some(word) = joined.strip_suffix('.') else {
+        return false;
+    };
+    let last = word.rsplit(char::is_whitespace).next().unwrap_or(word);
+    let last = last.trim_start_matches(|c: char| !c.is_alphanumeric());
+    last.chars().count() > 4 || last.is_empty()
 }
 
 /// A line that carries words, not only punctuation or a lone letter.
