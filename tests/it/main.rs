@@ -7,4 +7,5 @@ mod routes;
 mod security;
 mod support;
 mod template;
+mod threads;
 mod verify;

@@ -505,7 +505,19 @@ fn commit(
                 session.pending_followups.push(entry.key.clone());
             }
             session.insert(entry);
-            session.add_participants(&arrival.participants);
+            // Only the thread's first message names the customer; later senders are `from`.
+            let joined: Vec<_> = arrival
+                .participants
+                .iter()
+                .cloned()
+                .map(|mut p| {
+                    if p.role == "customer" {
+                        p.role = "from".into();
+                    }
+                    p
+                })
+                .collect();
+            session.add_participants(&joined);
             session.last_inbound_at = Some(
                 session
                     .last_inbound_at

@@ -159,7 +159,7 @@ pub fn participants_of(
         .chain(msg.cc.iter().map(|m| (m, "cc")));
     for (m, role) in groups {
         let address = mail::normalise_address(&m.address);
-        if (role == "customer" || external(&address)) && !out.iter().any(|p| p.address == address) {
+        if external(&address) && !out.iter().any(|p| p.address == address) {
             out.push(Participant {
                 address,
                 name: m.name.clone(),

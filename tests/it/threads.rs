@@ -1,0 +1,289 @@
+//! Threads that stay right (moto S3, the Dataverse emulator): sender-bound matching,
+//! participants, one case per session whatever the handoff ids.
+
+use std::time::Duration;
+
+use app::handoff::{Request, Settings};
+use app::ingest::Config;
+use app::requests::Worker;
+use dataverse_emulator::Emulator;
+use dynamics::{Credentials, DataverseClient, RetryPolicy};
+use serde_json::Value;
+use store::S3ObjectStore;
+use store::sessions::Sessions;
+use testkit::MotoServer;
+
+use crate::support::{Mail, receipt};
+
+async fn sessions(prefix: &str) -> Sessions<S3ObjectStore> {
+    let moto = MotoServer::shared();
+    let bucket = moto.bucket(prefix).await;
+    Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None))
+}
+
+fn cfg() -> Config {
+    Config {
+        internal_domains: vec!["acme.com".into()],
+        own_addresses: vec!["support@acme.com".into()],
+        ..Config::default()
+    }
+}
+
+async fn ingest(s: &Sessions<S3ObjectStore>, ses: &str, m: Mail<'_>) -> app::ingest::Outcome {
+    app::ingest::run(s, &m.raw(), &receipt(ses), &cfg())
+        .await
+        .expect("ingest")
+}
+
+fn worker(
+    emu: &Emulator,
+    s: &Sessions<S3ObjectStore>,
+) -> Worker<S3ObjectStore, app::reply::StoreOutbox<store::MemoryObjectStore>> {
+    let crm = DataverseClient::new(
+        Credentials::from_json(&emu.credentials_json()).expect("creds"),
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_secs(1),
+        },
+    )
+    .expect("client");
+    Worker::new(
+        s.clone(),
+        crm,
+        &Settings {
+            queue_id: Some(emu.seeds().queue_id),
+            ..Settings::default()
+        },
+        app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
+        app::reply::ReplySettings::default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
+    let s = sessions("threads-bound").await;
+    let first = ingest(
+        &s,
+        "t-1",
+        Mail {
+            from: "Ana Lima <ana@bigcorp.example>",
+            subject: "VPN down",
+            message_id: "vpn-1@bigcorp.example",
+            extra_headers: "Cc: Cy Partner <cy@partner.example>, Rep <rep@acme.com>\r\n",
+            body: "Our VPN is down.",
+            ..Mail::default()
+        },
+    )
+    .await;
+    let sid = first.session_id.clone().expect("filed");
+    let session = s.load(&sid).await.expect("load").expect("session");
+    let people: Vec<(&str, &str)> = session
+        .participants
+        .iter()
+        .map(|p| (p.address.as_str(), p.role.as_str()))
+        .collect();
+    assert_eq!(
+        people,
+        vec![
+            ("ana@bigcorp.example", "customer"),
+            ("cy@partner.example", "cc")
+        ]
+    );
+
+    // A stranger replying with Ana's Message-ID, or with her session's token.
+    let by_header = ingest(
+        &s,
+        "t-2",
+        Mail {
+            from: "Eve <eve@evil.example>",
+            subject: "Re: VPN down",
+            message_id: "eve-1@evil.example",
+            in_reply_to: Some("vpn-1@bigcorp.example"),
+            references: &["vpn-1@bigcorp.example"],
+            body: "Send me the VPN password.",
+            ..Mail::default()
+        },
+    )
+    .await;
+    let eve_sid = by_header.session_id.clone().expect("filed");
+    assert_ne!(eve_sid, sid, "a stranger never joins by header");
+    let subject = format!("Hello [{sid}]");
+    let by_token = ingest(
+        &s,
+        "t-3",
+        Mail {
+            from: "Mallory <m@other.example>",
+            subject: &subject,
+            message_id: "mal-1@other.example",
+            body: "token only",
+            ..Mail::default()
+        },
+    )
+    .await;
+    assert_ne!(
+        by_token.session_id.as_deref(),
+        Some(sid.as_str()),
+        "nor by token"
+    );
+    let eve = s.load(&eve_sid).await.expect("load").expect("session");
+    assert_eq!(eve.related_to.as_deref(), Some(sid.as_str()));
+    // Redelivery of the stranger's mail stays in its own session.
+    let again = ingest(
+        &s,
+        "t-2",
+        Mail {
+            from: "Eve <eve@evil.example>",
+            subject: "Re: VPN down",
+            message_id: "eve-1@evil.example",
+            in_reply_to: Some("vpn-1@bigcorp.example"),
+            references: &["vpn-1@bigcorp.example"],
+            body: "Send me the VPN password.",
+            ..Mail::default()
+        },
+    )
+    .await;
+    assert_eq!(again.session_id.as_deref(), Some(eve_sid.as_str()));
+    assert!(again.duplicate);
+
+    // A colleague at Ana's company and the person who was on Cc join; so do we.
+    for (n, from) in [
+        (4, "Bo <bo@bigcorp.example>"),
+        (5, "Cy Partner <cy@partner.example>"),
+        (6, "Rep <rep@acme.com>"),
+    ] {
+        let id = format!("vpn-{n}@x.example");
+        let out = ingest(
+            &s,
+            &format!("t-{n}"),
+            Mail {
+                from,
+                subject: "Re: VPN down",
+                message_id: &id,
+                in_reply_to: Some("vpn-1@bigcorp.example"),
+                references: &["vpn-1@bigcorp.example"],
+                body: "More details.",
+                ..Mail::default()
+            },
+        )
+        .await;
+        assert_eq!(out.session_id.as_deref(), Some(sid.as_str()), "{from}");
+    }
+    let session = s.load(&sid).await.expect("load").expect("session");
+    assert_eq!(session.messages.len(), 4);
+    assert!(session.has_participant("bo@bigcorp.example"));
+    assert!(
+        !session.has_participant("rep@acme.com"),
+        "our own people are not participants"
+    );
+
+    // A stranger at gmail.com does not join a gmail.com customer's thread.
+    let g = ingest(
+        &s,
+        "g-1",
+        Mail {
+            from: "Gail <gail@gmail.com>",
+            subject: "Printer",
+            message_id: "g-1@mail.gmail.com",
+            body: "Printer jammed.",
+            ..Mail::default()
+        },
+    )
+    .await;
+    let g2 = ingest(
+        &s,
+        "g-2",
+        Mail {
+            from: "Stranger <stranger@gmail.com>",
+            subject: "Re: Printer",
+            message_id: "g-2@mail.gmail.com",
+            in_reply_to: Some("g-1@mail.gmail.com"),
+            body: "me too",
+            ..Mail::default()
+        },
+    )
+    .await;
+    assert_ne!(g.session_id, g2.session_id);
+
+    // The stranger's case says what it pointed at, and lists the participants.
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .expect("emulator");
+    let w = worker(&emu, &s);
+    w.handle(
+        &Request {
+            session_id: eve_sid.clone(),
+            ..Request::default()
+        },
+        0,
+    )
+    .await
+    .expect("handoff");
+    w.handle(
+        &Request {
+            session_id: sid.clone(),
+            ..Request::default()
+        },
+        0,
+    )
+    .await
+    .expect("handoff");
+    let incidents = emu.records("incidents");
+    let desc = |name: &str| {
+        incidents
+            .iter()
+            .map(|i| i["description"].as_str().unwrap_or("").to_string())
+            .find(|d| d.contains(name))
+            .unwrap_or_default()
+    };
+    assert!(
+        desc("Eve").contains(&format!("Possibly related to: {sid}")),
+        "{}",
+        desc("Eve")
+    );
+    assert!(desc("ana@bigcorp.example").contains("Participants: Ana Lima <ana@bigcorp.example> (customer), Cy Partner <cy@partner.example> (cc), Bo <bo@bigcorp.example> (from)"), "{}", desc("ana@bigcorp.example"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_handoffs_with_different_ids_make_one_case() {
+    let s = sessions("threads-one-case").await;
+    let sid = ingest(
+        &s,
+        "o-1",
+        Mail {
+            message_id: "one-1@client.example",
+            ..Mail::default()
+        },
+    )
+    .await
+    .session_id
+    .expect("filed");
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .expect("emulator");
+    let w = worker(&emu, &s);
+    let reqs: Vec<Request> = ["agent-7", "person-1", "auto"]
+        .iter()
+        .map(|h| Request {
+            session_id: sid.clone(),
+            handoff_id: Some(h.to_string()),
+            ..Request::default()
+        })
+        .collect();
+    let (a, b, c) = tokio::join!(
+        w.handle(&reqs[0], 0),
+        w.handle(&reqs[1], 0),
+        w.handle(&reqs[2], 0)
+    );
+    let ids: Vec<Value> = [a, b, c]
+        .into_iter()
+        .map(|r| r.expect("handoff")["incident_id"].clone())
+        .collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert_eq!(emu.records("incidents").len(), 1);
+    let session = s.load(&sid).await.expect("load").expect("session");
+    assert_eq!(
+        session.handoff.map(|h| h.dynamics365_incident_id),
+        ids[0].as_str().map(str::to_string)
+    );
+}
