@@ -90,6 +90,7 @@ async fn world(prefix: &str, star_policy: &str, events: Box<dyn app::ports::Even
             internal_domains: vec!["acme.com".into()],
             own_addresses: vec!["support@acme.com".into()],
             routing,
+            flood: Default::default(),
         },
         raw_retry: vec![Duration::from_millis(10)],
         queue: Some(Box::new(adapters::SqsQueue {
@@ -592,4 +593,75 @@ async fn a_refused_routing_document_fails_every_invocation_loudly() {
     .expect_err("refused");
     assert_eq!(e.error_type, "Configuration");
     let _ = Owner::parse("");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flooding_sender_gets_at_most_one_case_and_one_acknowledgement() {
+    let w = world("routes-flood", "immediate", Box::new(app::ports::NoEvents)).await;
+    let mut worker = w.worker(Box::new(app::ports::NoEvents));
+    worker.reply = app::reply::ReplySettings {
+        support: Some(mail::Mailbox {
+            name: None,
+            address: "support@acme.com".into(),
+        }),
+        ack: true,
+        ack_template: None,
+    };
+    // A broken autoresponder without RFC 3834 headers: 30 mails in a minute, new subjects,
+    // the same text.
+    for i in 0..30 {
+        let subject = format!("Ticket #{i} received");
+        let id = format!("bot-{i}@bot.example");
+        let out = w
+            .deliver(
+                &format!("ses-bot-{i}"),
+                &Mail {
+                    from: "Helpdesk Bot <bot@bot.example>",
+                    subject: &subject,
+                    message_id: &id,
+                    body: "Thank you for contacting us. Your message has been received.",
+                    ..Mail::default()
+                },
+            )
+            .await;
+        assert_eq!(out["outcomes"][0]["disposition"], "customer", "{out}");
+        assert_eq!(
+            out["outcomes"][0]["flood"].as_bool().unwrap_or(false),
+            i >= 2,
+            "{i}: {out}"
+        );
+    }
+    let drained = w.drain(&worker, None).await;
+    assert_eq!(drained.failed, 0);
+    let incidents = w.incidents();
+    assert!(incidents.len() <= 1, "{} cases", incidents.len());
+    let acks: usize = w
+        .sessions
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .map(|s| {
+            s.messages
+                .iter()
+                .filter(|m| m.direction == store::session::Direction::Outbound)
+                .count()
+        })
+        .sum();
+    assert!(acks <= 1, "{acks} acknowledgements");
+    // Every mail is still stored; a manual handoff still works.
+    let sessions = w.sessions.list().await.expect("list");
+    assert_eq!(sessions.len(), 30);
+    let flooded = sessions.iter().find(|s| s.flood).expect("a flood session");
+    worker
+        .handle(
+            &app::handoff::Request {
+                session_id: flooded.id.clone(),
+                ..Default::default()
+            },
+            now(),
+        )
+        .await
+        .expect("manual handoff");
+    assert_eq!(w.incidents().len(), incidents.len() + 1);
 }

@@ -19,7 +19,9 @@ const UNSCOPABLE: [&str; 5] = [
 ];
 
 /// Environment variables each function's code reads (README, Configuration).
-const INGEST_ENV: [&str; 10] = [
+const INGEST_ENV: [&str; 12] = [
+    "FLOOD_SESSIONS",
+    "FLOOD_SAME_BODY",
     "ROUTING",
     "HANDOFF_POLICY",
     "EVENT_BUS",

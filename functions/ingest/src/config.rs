@@ -67,6 +67,8 @@ impl Config {
                 internal_domains: list("INTERNAL_DOMAINS"),
                 own_addresses,
                 routing: app::routing::Routing::default(),
+                flood: app::flood::FloodLimits::from_lookup(|k| std::env::var(k).ok())
+                    .map_err(ConfigError)?,
             },
         })
     }

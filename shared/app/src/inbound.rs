@@ -77,6 +77,16 @@ pub async fn process<O: ObjectStore>(
         }
         return Ok(outcome);
     };
+    if outcome.flood_tripped {
+        let e = events::mail_not_filed(
+            &outcome.message_key,
+            filed.from.as_ref(),
+            filed.subject.as_deref(),
+            "flood",
+            "the sender floods (too many new threads or the same text again and again): later mail is stored but gets no acknowledgement and no automatic handoff",
+        );
+        announce(out.events, &[e]).await;
+    }
     if outcome.followup {
         send(
             out.queue,
@@ -86,7 +96,7 @@ pub async fn process<O: ObjectStore>(
             "follow-up",
         )
         .await?;
-    } else if session.state == SessionState::Open {
+    } else if session.state == SessionState::Open && !session.flood {
         let decision = crate::triage::decide(&cfg.routing, &session);
         if let Some(due) = due_at(decision.policy, &session, receipt.received_at) {
             let delay = (due - receipt.received_at).clamp(0, MAX_DELAY as i64) as u32;

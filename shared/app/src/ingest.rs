@@ -24,6 +24,8 @@ pub struct Config {
     pub own_addresses: Vec<String>,
     /// Routes and triage rules: a new session records the route its first message came in on.
     pub routing: crate::routing::Routing,
+    /// The flood breaker's limits.
+    pub flood: crate::flood::FloodLimits,
 }
 
 /// An SES verdict (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`, `DISABLED`).
@@ -69,6 +71,13 @@ pub struct Outcome {
     pub followup: bool,
     /// The message's stable key.
     pub message_key: String,
+    /// The sender floods (see [`crate::flood`]): stored, but no acknowledgement and no
+    /// automatic handoff.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flood: bool,
+    /// This message tripped the flood breaker (announced once).
+    #[serde(skip)]
+    pub flood_tripped: bool,
 }
 
 /// Why ingest could not complete; always worth a retry (parsing never fails).
@@ -181,7 +190,8 @@ pub async fn file_message<O: ObjectStore>(
             reason,
         ));
     }
-    if let Some((disposition, reason)) = not_filed(&msg, receipt, cfg) {
+    let looped = own_mail_back(sessions, &msg).await?;
+    if let Some((disposition, reason)) = looped.or_else(|| not_filed(&msg, receipt, cfg)) {
         record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
         return Ok(not_filed_outcome(&msg, key, disposition, reason));
@@ -213,6 +223,8 @@ fn not_filed_outcome(
             duplicate: false,
             followup: false,
             message_key: key,
+            flood: false,
+            flood_tripped: false,
         },
         session: None,
         from: msg.from.clone(),
@@ -241,6 +253,37 @@ pub fn recipients_of(msg: &InboundMessage, receipt: &Receipt) -> Vec<String> {
         }
     }
     out
+}
+
+/// Our own mail coming back at us — it carries our `X-Mailcase-Session` header, or its
+/// Message-ID is one we sent — is a loop, never a case.
+async fn own_mail_back<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+) -> Result<Option<(String, String)>, StoreError> {
+    if let Some(sid) = &msg.mailcase_session {
+        return Ok(Some((
+            "loop".into(),
+            format!("carries our own X-Mailcase-Session header ({sid})"),
+        )));
+    }
+    let Some(id) = &msg.message_id else {
+        return Ok(None);
+    };
+    if let Some(e) = sessions.find_message_id(id).await?
+        && let Some(s) = sessions.load(&e.session_id).await?
+        && s.messages.iter().any(|m| {
+            m.direction == Direction::Outbound
+                && (m.message_id.as_deref() == Some(id.as_str())
+                    || e.message_key.as_deref() == Some(m.key.as_str()))
+        })
+    {
+        return Ok(Some((
+            "loop".into(),
+            "its Message-ID is one of the messages we sent".into(),
+        )));
+    }
+    Ok(None)
 }
 
 /// Why a message is not filed into a customer session, if it is not.
@@ -350,6 +393,7 @@ async fn file<O: ObjectStore>(
             other => other.map(|(sid, _)| sid),
         },
     };
+    let starts_thread = found.is_none();
     let session_id = match found {
         Some(s) => s,
         None if related_to.is_some() => claim_related_session(sessions, msg, &key).await?,
@@ -393,6 +437,24 @@ async fn file<O: ObjectStore>(
         after_handoff: false,
         ses_message_id: Some(receipt.ses_message_id.clone()),
     };
+    let sender = msg
+        .customer
+        .as_ref()
+        .or(msg.from.as_ref())
+        .map(|m| m.address.clone())
+        .unwrap_or_default();
+    let verdict = crate::flood::record(
+        sessions,
+        &cfg.flood,
+        &sender,
+        starts_thread,
+        &msg.reply_text,
+        receipt.received_at,
+    )
+    .await?;
+    if verdict.tripped {
+        tracing::warn!(session_id = %session_id, "flood breaker tripped for this sender: later mail is stored but gets no acknowledgement and no automatic handoff");
+    }
     let recipients = recipients_of(msg, receipt);
     let mut ours: Vec<String> = cfg.own_addresses.clone();
     ours.extend(recipients_of_ours(msg, receipt));
@@ -403,6 +465,7 @@ async fn file<O: ObjectStore>(
         received_at: receipt.received_at,
         participants: crate::threading::participants_of(msg, &ours, &cfg.internal_domains),
         related_to: related_to.clone(),
+        flood: verdict.flood,
     };
     let (created, followup, duplicate, session) = sessions
         .update(&session_id, |current| {
@@ -436,11 +499,11 @@ async fn file<O: ObjectStore>(
             }
         }
     }
-    tracing::info!(session_id = %session_id, message_key = %key, new_session = created, duplicate, followup, route = ?session.route, "filed");
-    Ok((
-        outcome(&session_id, &key, created, duplicate, followup),
-        session,
-    ))
+    tracing::info!(session_id = %session_id, message_key = %key, new_session = created, duplicate, followup, route = ?session.route, flood = verdict.flood, "filed");
+    let mut out = outcome(&session_id, &key, created, duplicate, followup);
+    out.flood = verdict.flood;
+    out.flood_tripped = verdict.tripped;
+    Ok((out, session))
 }
 
 /// How a message arrived: what a new session records.
@@ -450,6 +513,7 @@ struct Arrival {
     received_at: i64,
     participants: Vec<store::session::Participant>,
     related_to: Option<String>,
+    flood: bool,
 }
 
 /// Addresses that are ours by how the mail reached us: the forwarding targets and SES's
@@ -490,7 +554,7 @@ fn commit(
                 last_inbound_at: Some(arrival.received_at),
                 participants: arrival.participants.clone(),
                 related_to: arrival.related_to.clone(),
-                flood: false,
+                flood: arrival.flood,
             };
             Update::Write(session.clone(), (true, false, false, session))
         }
@@ -518,6 +582,7 @@ fn commit(
                 })
                 .collect();
             session.add_participants(&joined);
+            session.flood |= arrival.flood;
             session.last_inbound_at = Some(
                 session
                     .last_inbound_at
@@ -537,6 +602,8 @@ fn outcome(session_id: &str, key: &str, created: bool, duplicate: bool, followup
         duplicate,
         followup,
         message_key: key.to_string(),
+        flood: false,
+        flood_tripped: false,
     }
 }
 
@@ -713,5 +780,27 @@ mod tests {
             .await
             .expect("ingest");
         assert_eq!(out.disposition, "no_sender");
+    }
+}
+
+#[cfg(test)]
+mod loop_tests {
+    use super::*;
+    use store::MemoryObjectStore;
+
+    #[tokio::test]
+    async fn our_own_mail_coming_back_is_a_loop() {
+        let sessions = Sessions::new(MemoryObjectStore::default());
+        let cfg = Config::default();
+        let receipt = Receipt {
+            ses_message_id: "l1".into(),
+            ..Receipt::default()
+        };
+        let raw = b"From: Someone <someone@client.example>\r\nSubject: Re: x [mc-0123456789abcdef]\r\n\
+                    X-Mailcase-Session: mc-0123456789abcdef\r\nMessage-ID: <l1@acme.com>\r\n\r\nhello\r\n";
+        let out = run(&sessions, raw, &receipt, &cfg).await.expect("ingest");
+        assert_eq!(out.disposition, "loop");
+        assert!(out.reason.contains("X-Mailcase-Session"), "{}", out.reason);
+        assert!(sessions.list().await.expect("list").is_empty());
     }
 }

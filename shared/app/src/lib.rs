@@ -7,6 +7,7 @@
 
 pub mod channel;
 pub mod events;
+pub mod flood;
 pub mod followup;
 pub mod handoff;
 pub mod inbound;

@@ -279,7 +279,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
         value["automatic"] = json!(automatic);
         self.continue_new_sessions(&out.followups_new_sessions, now)
             .await?;
-        if self.reply.ack {
+        if self.reply.ack && !session.flood {
             self.acknowledge(
                 &mut value,
                 &out.session_id,
@@ -360,6 +360,21 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                 json!({"session_id": session.id, "status": "already_handed_off",
                              "incident_id": session.handoff.as_ref().map(|h| h.dynamics365_incident_id.clone())}),
             );
+        }
+        let sender = session
+            .customer
+            .as_ref()
+            .map(|c| c.address.as_str())
+            .unwrap_or("");
+        let flooding = session.flood
+            || crate::flood::flooding(&self.sessions, sender)
+                .await
+                .map_err(|e| Failure::handoff(&e.into()))?;
+        if flooding {
+            tracing::warn!(
+                "the sender floods: no automatic handoff (a manual handoff still works)"
+            );
+            return Ok(json!({"session_id": session.id, "status": "skipped", "reason": "flood"}));
         }
         let d = decide(&self.routing, &session);
         let target = match d.policy {

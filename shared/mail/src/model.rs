@@ -127,6 +127,10 @@ pub struct InboundMessage {
     /// parsed mail stays as it is).
     #[serde(default, skip_serializing)]
     pub delivered_to: Vec<String>,
+    /// `X-Mailcase-Session` of the message: only mail we sent carries it, so inbound mail with
+    /// it is our own coming back (a loop). Not serialized.
+    #[serde(default, skip_serializing)]
+    pub mailcase_session: Option<String>,
     /// Why the customer is unknown although the message has a sender, e.g. "the sender address
     /// has an empty local part" (written wrongly by the sender's software). Such an address is
     /// never used as a contact's email; the message is still filed. Absent (and not

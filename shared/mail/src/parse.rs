@@ -207,6 +207,10 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         disposition_reason: classified.reason,
         forwarding_confirmation: classified.confirmation,
         delivered_to: headers.delivered_to(),
+        mailcase_session: headers
+            .get("x-mailcase-session")
+            .map(|v| crate::compose::clean(v).trim().to_string())
+            .filter(|v| !v.is_empty()),
         customer_unknown: None,
     };
     // A bounce carries the original message as a nested part; showing it as forwarded content
@@ -260,6 +264,7 @@ fn fallback(raw: &[u8], opts: &ParseOptions, reason: &str) -> InboundMessage {
         disposition_reason: format!("{}; {reason}", classified.reason),
         forwarding_confirmation: None,
         delivered_to: Vec::new(),
+        mailcase_session: None,
         customer_unknown: None,
     }
 }

@@ -107,6 +107,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         internal_domains: vec!["acme.example".into()],
         own_addresses: vec![SUPPORT.into()],
         routing: Routing::parse(&routing_doc, &Settings::default(), Policy::Manual)?,
+        flood: Default::default(),
     };
     let queue = StoreQueue::new(sessions.clone(), super::now);
     let outlets = Outlets {

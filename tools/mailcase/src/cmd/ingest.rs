@@ -42,6 +42,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .collect(),
         own_addresses: args.support_address.iter().cloned().collect(),
         routing,
+        flood: app::flood::FloodLimits::from_lookup(|k| std::env::var(k).ok())
+            .map_err(|e| anyhow::anyhow!(e))?,
     };
     let mut failed = false;
     let local = args.store.bucket.is_none();
@@ -75,6 +77,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
                             "new_session": o.new_session,
                             "duplicate": o.duplicate,
                             "followup": o.followup,
+                            "flood": o.flood,
                             "reason": o.reason,
                         }),
                         Err(e) => {
