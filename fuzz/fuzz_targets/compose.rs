@@ -99,6 +99,7 @@ fuzz_target!(|input: Input| {
         text: input.text.clone(),
         auto_submitted: input.auto_submitted,
         extra_headers: input.extra_headers.clone(),
+        cc: Vec::new(),
     };
     let Some(boundary) = compose(&out).ok().map(|raw| boundary_of(&raw)) else {
         return;

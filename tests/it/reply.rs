@@ -48,6 +48,7 @@ fn reply_settings(ack: bool) -> ReplySettings {
         }),
         ack,
         ack_template: None,
+        cc: true,
     }
 }
 

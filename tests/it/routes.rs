@@ -606,6 +606,7 @@ async fn a_flooding_sender_gets_at_most_one_case_and_one_acknowledgement() {
         }),
         ack: true,
         ack_template: None,
+        cc: true,
     };
     // A broken autoresponder without RFC 3834 headers: 30 mails in a minute, new subjects,
     // the same text.

@@ -239,6 +239,7 @@ async fn acknowledgement_cannot_inject_headers_or_mime_parts() {
             }),
             ack: true,
             ack_template: None,
+            cc: true,
         },
     ));
     let out = handoff::handler::handle(
@@ -640,6 +641,7 @@ async fn secrets_never_reach_logs_or_errors() {
                 }),
                 ack: true,
                 ack_template: None,
+                cc: true,
             },
         ))
     };

@@ -287,3 +287,64 @@ async fn concurrent_handoffs_with_different_ids_make_one_case() {
         ids[0].as_str().map(str::to_string)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_cc_is_off() {
+    use store::ObjectStore;
+    let s = sessions("threads-cc").await;
+    let sid = ingest(
+        &s,
+        "c-1",
+        Mail {
+            from: "Ana Lima <ana@bigcorp.example>",
+            message_id: "cc-1@bigcorp.example",
+            extra_headers: "Cc: Cy Partner <cy@partner.example>, Rep <rep@acme.com>\r\n",
+            ..Mail::default()
+        },
+    )
+    .await
+    .session_id
+    .expect("filed");
+    for (cc, key) in [(true, "on"), (false, "off")] {
+        let outbox = store::MemoryObjectStore::default();
+        let settings = app::reply::ReplySettings::from_lookup(
+            |k| match k {
+                "SUPPORT_ADDRESS" => Some("support@acme.com".into()),
+                "REPLY_CC" => Some(cc.to_string()),
+                _ => None,
+            },
+            false,
+        )
+        .expect("settings");
+        app::reply::send(
+            &s,
+            &app::reply::StoreOutbox::new(outbox.clone()),
+            &settings,
+            &app::reply::Reply {
+                session_id: sid.clone(),
+                text: "We are on it.".into(),
+                key: format!("reply:{key}"),
+                automatic: false,
+            },
+            0,
+        )
+        .await
+        .expect("sent");
+        let keys = outbox.list("outbox/").await.expect("list");
+        assert_eq!(keys.len(), 1);
+        let raw = outbox
+            .get(&keys[0])
+            .await
+            .expect("get")
+            .expect("mail")
+            .bytes;
+        let text = String::from_utf8_lossy(&raw);
+        assert!(
+            text.contains("To: \"Ana Lima\" <ana@bigcorp.example>")
+                || text.contains("To: Ana Lima <ana@bigcorp.example>"),
+            "{text}"
+        );
+        assert_eq!(text.contains("cy@partner.example"), cc, "{text}");
+        assert!(!text.contains("rep@acme.com"), "{text}");
+    }
+}

@@ -91,6 +91,7 @@ pub async fn send_test<O: ObjectStore, S: MailSender>(
             .into(),
         auto_submitted: true,
         extra_headers: vec![("X-Mailcase-Test".into(), token.clone())],
+        cc: Vec::new(),
     };
     let raw = compose(&out).map_err(|e| ReplyError::Invalid(e.to_string()))?;
     let record = ChannelRecord {
@@ -110,6 +111,7 @@ pub async fn send_test<O: ObjectStore, S: MailSender>(
         .send(&OutboundMail {
             from: from.address.clone(),
             to: to.to_string(),
+            cc: Vec::new(),
             message_id: out.message_id.clone(),
             raw,
         })

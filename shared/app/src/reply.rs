@@ -22,6 +22,8 @@ pub struct OutboundMail {
     pub from: String,
     /// The recipient.
     pub to: String,
+    /// Copies (the thread's other participants, `REPLY_CC`).
+    pub cc: Vec<String>,
     /// The Message-ID we wrote (without brackets); the provider may replace it.
     pub message_id: String,
     /// Raw RFC 5322 bytes.
@@ -60,6 +62,9 @@ pub struct ReplySettings {
     pub ack: bool,
     /// `HANDOFF_ACK_TEMPLATE` with `{ticket_number}` and `{customer_name}`.
     pub ack_template: Option<String>,
+    /// `REPLY_CC` (default true): replies and acknowledgements Cc the thread's other external
+    /// participants.
+    pub cc: bool,
 }
 
 impl ReplySettings {
@@ -102,10 +107,20 @@ impl ReplySettings {
         if ack && support.is_none() {
             return Err("HANDOFF_ACK is true but SUPPORT_ADDRESS is not set: the acknowledgement needs a From address".into());
         }
+        let cc = match get("REPLY_CC")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(v) => return Err(format!("REPLY_CC must be true or false (got `{v}`)")),
+        };
         Ok(ReplySettings {
             support,
             ack,
             ack_template: get("HANDOFF_ACK_TEMPLATE"),
+            cc,
         })
     }
 }
@@ -291,11 +306,20 @@ pub async fn send<O: ObjectStore, S: MailSender>(
         "{}@{domain}",
         &digest(&format!("{}/{}", session.id, reply.key))[..32]
     );
-    let outgoing = outgoing(&session, &support, &customer, &own_id, reply, now);
+    let outgoing = outgoing(
+        &session,
+        &support,
+        &customer,
+        &own_id,
+        reply,
+        now,
+        settings.cc,
+    );
     let raw = compose(&outgoing).map_err(|e| ReplyError::Invalid(e.to_string()))?;
     let mail = OutboundMail {
         from: support.address.clone(),
         to: customer.address.clone(),
+        cc: outgoing.cc.iter().map(|c| c.address.clone()).collect(),
         message_id: own_id.clone(),
         raw,
     };
@@ -399,6 +423,7 @@ fn outgoing(
     own_id: &str,
     reply: &Reply,
     now: i64,
+    cc: bool,
 ) -> Outgoing {
     let last_inbound = session
         .messages
@@ -432,6 +457,23 @@ fn outgoing(
         text: format!("{}\n\n{token}", reply.text.trim_end()),
         auto_submitted: reply.automatic,
         extra_headers: vec![("X-Mailcase-Session".into(), session.id.clone())],
+        cc: if cc {
+            session
+                .participants
+                .iter()
+                .filter(|p| {
+                    p.role != "customer" && !p.address.eq_ignore_ascii_case(&customer.address)
+                })
+                .filter(|p| mail::compose::is_plain_address(&p.address))
+                .take(20)
+                .map(|p| Mailbox {
+                    name: p.name.clone(),
+                    address: p.address.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

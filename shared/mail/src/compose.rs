@@ -19,6 +19,7 @@
 //!     text: "Hello Zoë,\nwe are on it.".into(),
 //!     auto_submitted: false,
 //!     extra_headers: vec![],
+//!     cc: vec![],
 //! };
 //! let raw = String::from_utf8(compose(&out).unwrap()).unwrap();
 //! assert!(!raw.contains("\r\nBcc:"));
@@ -36,6 +37,9 @@ pub struct Outgoing {
     pub from: Mailbox,
     /// The customer.
     pub to: Mailbox,
+    /// The other people on the thread (addresses that are not plain `local@domain` are left
+    /// out, never written).
+    pub cc: Vec<Mailbox>,
     /// Subject, decoded; control characters are removed.
     pub subject: String,
     /// Our Message-ID without angle brackets (`uuid@domain`).
@@ -142,6 +146,14 @@ pub fn compose(m: &Outgoing) -> Result<Vec<u8>, ComposeError> {
     let boundary = format!("=_mc-alt-{}", &hex_digest(&m.message_id)[..16]);
     header(&mut h, "From", &mailbox(&m.from));
     header(&mut h, "To", &mailbox(&m.to));
+    let cc: Vec<String> =
+        m.cc.iter()
+            .filter(|c| is_plain_address(&c.address) && c.address != m.to.address)
+            .map(mailbox)
+            .collect();
+    if !cc.is_empty() {
+        header(&mut h, "Cc", &cc.join(", "));
+    }
     header(&mut h, "Subject", &encode_text(&clean(&m.subject)));
     header(&mut h, "Date", &crate::parse::rfc822_date(m.date));
     header(
@@ -349,6 +361,7 @@ mod tests {
             text: "Hello Ana,\n\nwe are sending a new one.\n\nAcme Support".into(),
             auto_submitted: false,
             extra_headers: vec![],
+            cc: vec![],
         }
     }
 

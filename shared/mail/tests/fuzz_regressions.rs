@@ -52,6 +52,7 @@ fn outgoing(text: String) -> Outgoing {
         text,
         auto_submitted: false,
         extra_headers: vec![],
+        cc: vec![],
     }
 }
 

@@ -53,7 +53,12 @@ impl MailSender for SesSender {
             .client
             .send_email()
             .from_email_address(&mail.from)
-            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .destination(
+                Destination::builder()
+                    .to_addresses(&mail.to)
+                    .set_cc_addresses((!mail.cc.is_empty()).then(|| mail.cc.clone()))
+                    .build(),
+            )
             .content(EmailContent::builder().raw(raw).build())
             .send()
             .await

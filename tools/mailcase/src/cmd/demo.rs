@@ -121,6 +121,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }),
         ack: true,
         ack_template: None,
+        cc: true,
     };
 
     println!(
