@@ -49,6 +49,7 @@ async fn world(prefix: &str) -> World {
             .cloned()
             .unwrap_or_default(),
         session_url_template: Some("https://console.example/sessions/{session_id}".into()),
+        reopen_days: 0,
     };
     World {
         emu,

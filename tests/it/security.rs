@@ -42,6 +42,7 @@ fn settings(emu: &Emulator) -> Settings {
         priority: Some(1),
         ticket_properties: serde_json::Map::new(),
         session_url_template: None,
+        reopen_days: 0,
     }
 }
 

@@ -348,3 +348,137 @@ async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_c
         assert!(!text.contains("rep@acme.com"), "{text}");
     }
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_opens_a_child_case()
+{
+    let s = sessions("threads-reopen").await;
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .expect("emulator");
+    let mut w = worker(&emu, &s);
+    w.reopen_days = 7;
+    let sid = ingest(
+        &s,
+        "r-1",
+        Mail {
+            message_id: "re-1@client.example",
+            body: "The pump leaks.",
+            ..Mail::default()
+        },
+    )
+    .await
+    .session_id
+    .expect("filed");
+    let case = w
+        .handle(
+            &Request {
+                session_id: sid.clone(),
+                ..Request::default()
+            },
+            now(),
+        )
+        .await
+        .expect("case");
+    let incident = uuid::Uuid::parse_str(case["incident_id"].as_str().expect("id")).expect("uuid");
+    let resolve = |days_ago: i64| {
+        emu.update(
+            "incidents",
+            incident,
+            serde_json::json!({"statecode": 1, "statuscode": 5, "modifiedon": mail::rfc3339_utc(now() - days_ago * 86_400)}),
+        )
+    };
+    let state = || {
+        emu.records("incidents")
+            .into_iter()
+            .find(|i| i["incidentid"] == incident.to_string())
+            .and_then(|i| i["statecode"].as_i64())
+    };
+    let notes_with = |text: &str| {
+        emu.records("annotations")
+            .into_iter()
+            .filter(|n| n["notetext"].as_str().unwrap_or("").contains(text))
+            .count()
+    };
+    let s2 = &s;
+    let reply = |n: u32, body: &'static str| {
+        let id = format!("re-{n}@client.example");
+        let s = s2;
+        async move {
+            let m = Mail {
+                subject: "Re: Order 1042 arrived damaged",
+                message_id: &id,
+                in_reply_to: Some("re-1@client.example"),
+                references: &["re-1@client.example"],
+                body,
+                ..Mail::default()
+            };
+            app::ingest::run(&s, &m.raw(), &receipt(&format!("r-{n}")), &cfg())
+                .await
+                .expect("ingest")
+        }
+    };
+    let followup = Request {
+        session_id: sid.clone(),
+        kind: Some("followup".into()),
+        ..Request::default()
+    };
+
+    // Resolved yesterday: the customer says it leaks again -> reactivated, with the note.
+    resolve(1);
+    assert!(
+        reply(2, "It leaks again since this morning.")
+            .await
+            .followup
+    );
+    w.handle(&followup, now()).await.expect("follow-up");
+    assert_eq!(state(), Some(0), "reactivated");
+    assert_eq!(notes_with("leaks again"), 1);
+
+    // Resolved again; "Thank you!" is a note, and the case stays resolved.
+    resolve(0);
+    assert!(reply(3, "Thank you!").await.followup);
+    w.handle(&followup, now()).await.expect("follow-up");
+    assert_eq!(state(), Some(1), "thanks does not reopen");
+    assert_eq!(notes_with("Thank you!"), 1);
+
+    // Resolved a month ago: new mail starts a new session whose case is the old one's child.
+    resolve(30);
+    assert!(reply(4, "The new pump leaks too.").await.followup);
+    let out = w.handle(&followup, now()).await.expect("follow-up");
+    assert_eq!(state(), Some(1));
+    let new_sid = out["followups_new_sessions"][0]
+        .as_str()
+        .expect("new session")
+        .to_string();
+    let child = w
+        .handle(
+            &Request {
+                session_id: new_sid,
+                ..Request::default()
+            },
+            now(),
+        )
+        .await
+        .expect("child case");
+    let rows = emu.records("incidents");
+    let row = rows
+        .iter()
+        .find(|i| i["incidentid"] == child["incident_id"])
+        .expect("child row");
+    assert_eq!(row["_parentcaseid_value"], incident.to_string(), "{row:?}");
+    assert!(
+        row["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains(case["ticket_number"].as_str().unwrap_or("?"))
+    );
+    assert_eq!(rows.len(), 2);
+}

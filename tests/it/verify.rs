@@ -47,6 +47,7 @@ async fn world(prefix: &str) -> World {
         priority: Some(1),
         ticket_properties: props(json!({"casetypecode": 2})),
         session_url_template: None,
+        reopen_days: 0,
     };
     World {
         emu,

@@ -42,6 +42,7 @@ async fn worker(
         crm,
         routing,
         session_url_template: settings.session_url_template,
+        reopen_days: settings.reopen_days,
         limits: app::handoff::LimitsCache::default(),
         sender: ses::SesSender::from_conf(aws),
         reply,

@@ -204,6 +204,7 @@ mod tests {
             participants: Vec::new(),
             related_to: None,
             flood: false,
+            parent_incident: None,
         }
     }
 

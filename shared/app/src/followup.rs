@@ -18,6 +18,7 @@ pub async fn deliver<O: ObjectStore>(
     limits: &LimitsCache,
     session: &Session,
     record: &HandoffRecord,
+    reopen_days: u32,
     now: i64,
 ) -> Result<Outcome, HandoffError> {
     let mut outcome = Outcome {
@@ -42,12 +43,28 @@ pub async fn deliver<O: ObjectStore>(
     })?;
     let state = crm.incident(incident_id).await?;
     let active = state.as_ref().is_some_and(|s| s.state == 0);
+    // A closed case within REOPEN_DAYS of its closing takes the mail back (reactivated, unless
+    // the mail only says thanks); older, or undatable, it is continued by a new case.
+    let reopenable = !active
+        && state.as_ref().is_some_and(|s| {
+            s.modified_on
+                .as_deref()
+                .and_then(crate::time::parse_rfc3339)
+                .is_some_and(|closed| now - closed <= i64::from(reopen_days) * 86_400)
+        });
+    let mut reactivated = false;
     let note_max = limits.get(crm).await.map(|l| l.note).unwrap_or(100_000);
     for key in &session.pending_followups {
         let Some(message) = session.messages.iter().find(|m| &m.key == key) else {
             continue;
         };
-        if active {
+        let thanks = crate::threading::is_thanks_only(&message.reply_text);
+        if active || reopenable {
+            if !active && !thanks && !reactivated {
+                crm.reactivate(incident_id).await?;
+                reactivated = true;
+                tracing::info!(%incident_id, "closed case reactivated by the customer's mail");
+            }
             for (i, text) in transcript::follow_up(&entry_of(message), note_max)
                 .into_iter()
                 .enumerate()
@@ -64,6 +81,7 @@ pub async fn deliver<O: ObjectStore>(
                 session,
                 message,
                 &record.dynamics365_ticket_number,
+                &record.dynamics365_incident_id,
                 now,
             )
             .await?;
@@ -95,6 +113,7 @@ async fn continue_in_new_session<O: ObjectStore>(
     old: &Session,
     message: &store::session::MessageEntry,
     ticket: &str,
+    parent_incident: &str,
     _now: i64,
 ) -> Result<String, HandoffError> {
     let new_id = continuation_id(&message.key);
@@ -118,6 +137,7 @@ async fn continue_in_new_session<O: ObjectStore>(
         participants: old.participants.clone(),
         related_to: None,
         flood: old.flood,
+        parent_incident: Some(parent_incident.to_string()),
     };
     sessions
         .update(&new_id, move |cur| match cur {

@@ -51,6 +51,9 @@ pub struct Request {
     pub due_at: Option<i64>,
 }
 
+/// `REOPEN_DAYS` when unset.
+pub const DEFAULT_REOPEN_DAYS: u32 = 7;
+
 /// Settings from the function's configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -64,6 +67,9 @@ pub struct Settings {
     pub ticket_properties: Map<String, Value>,
     /// `SESSION_URL_TEMPLATE` with `{session_id}`.
     pub session_url_template: Option<String>,
+    /// `REOPEN_DAYS` (default 7): mail within this many days of a case's closing reactivates
+    /// it; later mail starts a new case linked as its child (`parentcaseid`).
+    pub reopen_days: u32,
 }
 
 impl Settings {
@@ -98,12 +104,19 @@ impl Settings {
             },
             None => Map::new(),
         };
+        let reopen_days = match get("REOPEN_DAYS") {
+            Some(v) => v.parse::<u32>().map_err(|_| {
+                format!("REOPEN_DAYS must be a whole number of days, 0 to never reopen (got `{v}`)")
+            })?,
+            None => DEFAULT_REOPEN_DAYS,
+        };
         Ok(Settings {
             queue_id,
             owner,
             priority,
             ticket_properties,
             session_url_template: get("SESSION_URL_TEMPLATE"),
+            reopen_days,
         })
     }
 }
@@ -246,7 +259,16 @@ pub async fn run<O: ObjectStore>(
         .ok_or_else(|| HandoffError::SessionNotFound(req.session_id.clone()))?;
     if let (SessionState::HandedOff, Some(record)) = (session.state, &session.handoff) {
         let record = record.clone();
-        return crate::followup::deliver(sessions, crm, limits, &session, &record, now).await;
+        return crate::followup::deliver(
+            sessions,
+            crm,
+            limits,
+            &session,
+            &record,
+            settings.reopen_days,
+            now,
+        )
+        .await;
     }
     if req.kind.as_deref() == Some("followup") {
         return Err(HandoffError::BadRequest(format!(
@@ -276,6 +298,17 @@ pub async fn run<O: ObjectStore>(
         dropped_properties: Vec::new(),
     };
     let mut properties = settings.ticket_properties.clone();
+    // A thread continuing a closed case is its child.
+    if let Some(parent) = session
+        .parent_incident
+        .as_deref()
+        .and_then(|p| Uuid::parse_str(p).ok())
+    {
+        properties.insert(
+            "parentcaseid@odata.bind".into(),
+            Value::String(format!("/incidents({parent})")),
+        );
+    }
     let (result, truncated) = loop {
         let description = transcript::description(&thread, &details, limits.description);
         let notes = if description.truncated {
@@ -371,6 +404,7 @@ pub async fn run<O: ObjectStore>(
             &LimitsCache::default(),
             &session,
             &record,
+            settings.reopen_days,
             now,
         )
         .await?;

@@ -555,6 +555,7 @@ fn commit(
                 participants: arrival.participants.clone(),
                 related_to: arrival.related_to.clone(),
                 flood: arrival.flood,
+                parent_incident: None,
             };
             Update::Write(session.clone(), (true, false, false, session))
         }

@@ -106,6 +106,8 @@ pub struct Worker<O, S> {
     pub routing: Routing,
     /// `SESSION_URL_TEMPLATE` (the rest of the settings are the routing's `*` route).
     pub session_url_template: Option<String>,
+    /// `REOPEN_DAYS`.
+    pub reopen_days: u32,
     /// Column limits, read once.
     pub limits: LimitsCache,
     /// Outbound mail.
@@ -139,6 +141,7 @@ impl<O, S> Worker<O, S> {
             crm,
             routing: Routing::from_settings(settings, Policy::Manual),
             session_url_template: settings.session_url_template.clone(),
+            reopen_days: settings.reopen_days,
             limits: LimitsCache::default(),
             sender,
             reply,
@@ -235,6 +238,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             priority: Some(d.priority),
             ticket_properties: d.ticket_properties.clone(),
             session_url_template: self.session_url_template.clone(),
+            reopen_days: self.reopen_days,
         };
         let request = Request {
             session_id: session.id.clone(),
@@ -332,7 +336,10 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
         let out = crate::handoff::run(
             &self.sessions,
             &self.crm,
-            &Settings::default(),
+            &Settings {
+                reopen_days: self.reopen_days,
+                ..Settings::default()
+            },
             &self.limits,
             req,
             now,

@@ -170,6 +170,105 @@ pub fn participants_of(
     out
 }
 
+/// Words of gratitude in the languages the stripper knows.
+const THANKS: &[&str] = &[
+    "thanks",
+    "thank you",
+    "thank you so much",
+    "thank you very much",
+    "thanks a lot",
+    "many thanks",
+    "thx",
+    "ty",
+    "cheers",
+    "much appreciated",
+    "great, thanks",
+    "perfect, thanks",
+    "danke",
+    "vielen dank",
+    "danke schön",
+    "danke sehr",
+    "herzlichen dank",
+    "merci",
+    "merci beaucoup",
+    "gracias",
+    "muchas gracias",
+    "obrigado",
+    "obrigada",
+    "muito obrigado",
+    "muito obrigada",
+    "grazie",
+    "grazie mille",
+    "dank je",
+    "dank je wel",
+    "bedankt",
+    "hartelijk dank",
+    "tack",
+    "tack så mycket",
+    "takk",
+    "tusen takk",
+    "tak",
+    "mange tak",
+    "kiitos",
+    "dziękuję",
+    "dzięki",
+    "děkuji",
+    "díky",
+    "спасибо",
+    "большое спасибо",
+    "дякую",
+    "teşekkürler",
+    "teşekkür ederim",
+    "köszönöm",
+    "ευχαριστώ",
+    "mulțumesc",
+    "ありがとう",
+    "ありがとうございます",
+    "谢谢",
+    "感谢",
+    "감사합니다",
+    "obrigado!",
+    "ok thanks",
+    "ok, thanks",
+    "okay thanks",
+];
+
+/// True when a message only says thanks: short, and nothing but gratitude (and a name).
+pub fn is_thanks_only(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > 80 {
+        return false;
+    }
+    let lines: Vec<String> = t
+        .lines()
+        .map(|l| {
+            l.trim()
+                .trim_matches(|c: char| {
+                    c.is_ascii_punctuation() || c == '！' || c == '。' || c.is_whitespace()
+                })
+                .to_lowercase()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    let Some(first) = lines.first() else {
+        return false;
+    };
+    // "Thank you!" / "Thanks, Ana" / "Danke schön\nAna": gratitude, then at most a short sign-off.
+    let first = first.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    let thanks = THANKS.iter().any(|w| {
+        first == *w
+            || first.strip_prefix(w).is_some_and(|rest| {
+                let rest = rest.trim_start_matches([',', '!', '.', ' ', '-']);
+                rest.split_whitespace().count() <= 2 && !rest.contains('?')
+            })
+    });
+    thanks
+        && lines.len() <= 2
+        && lines
+            .get(1)
+            .is_none_or(|l| l.split_whitespace().count() <= 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +301,31 @@ mod tests {
         m.from = Some(mb(from));
         m.customer = Some(mb(from));
         m
+    }
+
+    #[test]
+    fn thanks_only() {
+        for t in [
+            "Thank you!",
+            "Thanks, Ana",
+            "thanks a lot!!",
+            "Vielen Dank\nMax",
+            "Merci beaucoup.",
+            "Спасибо!",
+            "ありがとうございます。",
+            "Many thanks -- Bo",
+        ] {
+            assert!(is_thanks_only(t), "{t}");
+        }
+        for t in [
+            "Thanks, but it is still broken.",
+            "Thank you. Can you also send the invoice?",
+            "It works again",
+            "",
+            "Thanks for the quick fix of the printer driver, the scanner still fails every time I try",
+        ] {
+            assert!(!is_thanks_only(t), "{t}");
+        }
     }
 
     #[test]

@@ -106,6 +106,8 @@ pub struct IncidentState {
     pub ticket_number: String,
     /// `statecode`: 0 active, 1 resolved, 2 cancelled.
     pub state: i64,
+    /// `modifiedon` (RFC 3339 UTC): for a closed case, when it was closed.
+    pub modified_on: Option<String>,
 }
 
 struct Token {
@@ -445,7 +447,9 @@ impl DataverseClient {
     /// An incident's ticket number and state; `None` when it does not exist.
     pub async fn incident(&self, id: Uuid) -> Result<Option<IncidentState>, DynamicsError> {
         let Some(v) = self
-            .get_json(&format!("incidents({id})?$select=ticketnumber,statecode"))
+            .get_json(&format!(
+                "incidents({id})?$select=ticketnumber,statecode,modifiedon"
+            ))
             .await?
         else {
             return Ok(None);
@@ -457,7 +461,29 @@ impl DataverseClient {
                 .unwrap_or("")
                 .to_string(),
             state: v.get("statecode").and_then(Value::as_i64).unwrap_or(0),
+            modified_on: v
+                .get("modifiedon")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         }))
+    }
+
+    /// Reactivate a resolved or cancelled case (`statecode` 0, `statuscode` 1 In Progress):
+    /// a plain update of an existing record (`If-Match: *`). Needs `prvWriteIncident`.
+    pub async fn reactivate(&self, id: Uuid) -> Result<(), DynamicsError> {
+        let body = serde_json::json!({"statecode": 0, "statuscode": 1});
+        let a = self
+            .send(
+                Method::PATCH,
+                &format!("incidents({id})"),
+                &[("If-Match", "*".into())],
+                Some(("application/json".into(), body.to_string())),
+            )
+            .await?;
+        match a.status.as_u16() {
+            200..=299 => Ok(()),
+            s => Err(api_error(s, &a.body)),
+        }
     }
 
     /// Read probe: list at most one incident id (`incidents?$select=incidentid&$top=1`). Needs

@@ -145,6 +145,9 @@ pub struct Session {
     /// this session was started instead of joining it.
     #[serde(default)]
     pub related_to: Option<String>,
+    /// The incident of the earlier, closed case this thread continues (its `parentcaseid`).
+    #[serde(default)]
+    pub parent_incident: Option<String>,
     /// The sender flooded (too many new threads, or the same text again and again): no
     /// acknowledgement and no automatic handoff; a manual handoff still works.
     #[serde(default)]

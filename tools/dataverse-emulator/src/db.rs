@@ -317,11 +317,17 @@ impl Db {
         }
         if exists {
             self.privilege("Write", t)?;
+            if t.logical == "incident"
+                && let Some(current) = self.records.get(t.set).and_then(|m| m.get(&id))
+            {
+                crate::states::check_incident_update(current, &body)?;
+            }
             let fields = self.validate(t, &body)?;
             if let Some(r) = self.records.get_mut(t.set).and_then(|m| m.get_mut(&id)) {
                 for (k, v) in fields {
                     r.insert(k, v);
                 }
+                r.insert("modifiedon".into(), json!(crate::states::now_utc()));
             }
             Ok(self.written(t, id, req, 200))
         } else {
@@ -378,6 +384,7 @@ impl Db {
             )),
         );
         fields.insert("_createdby_value".into(), json!(self.user_id.to_string()));
+        fields.insert("modifiedon".into(), json!(crate::states::now_utc()));
         match t.logical {
             "incident" => {
                 let suffix: String = id

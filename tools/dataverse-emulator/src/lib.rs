@@ -32,6 +32,7 @@ mod db;
 mod http;
 mod odata;
 mod schema;
+mod states;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

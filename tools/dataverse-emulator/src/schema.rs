@@ -127,6 +127,7 @@ pub fn stock() -> BTreeMap<&'static str, Table> {
             ]),
         ),
         ("createdon", Kind::System),
+        ("modifiedon", Kind::System),
     ] {
         incident.columns.insert(c.into(), k);
     }

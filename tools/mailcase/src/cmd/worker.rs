@@ -84,6 +84,7 @@ pub async fn worker<O: ObjectStore + Clone + 'static, S: MailSender>(
     Ok(Worker {
         routing: routing().await?,
         session_url_template: settings.session_url_template.clone(),
+        reopen_days: settings.reopen_days,
         queue,
         events: events().await,
         sentiment: sentiment().await?,
