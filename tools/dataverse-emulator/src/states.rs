@@ -27,15 +27,14 @@ pub fn check_incident_update(
                 "This message can not be used to set the state of incident to Closed. In order to set state of incident to Closed, use the CloseIncidentRequest message instead.",
             ));
         }
-        Some(0) => {
-            if !matches!(status, Some(1..=4)) {
-                return Err(error(
-                    400,
-                    "0x80040203",
-                    "Incident does not have valid status code",
-                ));
-            }
+        Some(0) if !matches!(status, Some(1..=4)) => {
+            return Err(error(
+                400,
+                "0x80040203",
+                "Incident does not have valid status code",
+            ));
         }
+        Some(0) => {}
         Some(_) => {
             return Err(error(
                 400,
