@@ -420,7 +420,7 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
                 body,
                 ..Mail::default()
             };
-            app::ingest::run(&s, &m.raw(), &receipt(&format!("r-{n}")), &cfg())
+            app::ingest::run(s, &m.raw(), &receipt(&format!("r-{n}")), &cfg())
                 .await
                 .expect("ingest")
         }
