@@ -374,3 +374,75 @@ async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
     );
     assert_eq!(check(&v, "route[*].queue")["status"], "ok", "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_went() {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = tmp.path().join("creds.json");
+    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let store = tmp.path().join("store");
+    let a = eml(
+        tmp.path(),
+        "a.eml",
+        "Ana <ana@client.example>",
+        "support@acme.com",
+        "Broken",
+        "h1@client.example",
+        "It is broken.",
+    );
+    let (_, stdout) = mailcase(&["ingest", "--store", store.to_str().unwrap(), &a], &[]).await;
+    let sid = lines(&stdout)[0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let env = vec![
+        ("HANDOFF_ACK", "true".to_string()),
+        ("SUPPORT_ADDRESS", "support@acme.com".to_string()),
+    ];
+    let (out, stdout) = mailcase(
+        &[
+            "handoff",
+            "--store",
+            store.to_str().unwrap(),
+            "--credentials",
+            creds.to_str().unwrap(),
+            &sid,
+        ],
+        &env,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("(via outbox)") && stdout.contains("not delivered"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sent through SES"), "{stdout}");
+    let outbox: Vec<_> = std::fs::read_dir(store.join("outbox")).unwrap().collect();
+    assert_eq!(outbox.len(), 1);
+    // The reply command says the same.
+    let (out, stdout) = mailcase(
+        &[
+            "reply",
+            "--store",
+            store.to_str().unwrap(),
+            "--support-address",
+            "support@acme.com",
+            "--text",
+            "On it.",
+            &sid,
+        ],
+        &[],
+    )
+    .await;
+    assert!(out.status.success(), "{stdout}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["via"], "outbox");
+    assert!(v.get("sent").is_none(), "{v}");
+}
