@@ -482,3 +482,30 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
     );
     assert_eq!(rows.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_first_messages_with_the_same_customer_and_subject_at_once_are_one_session() {
+    for round in 0..5 {
+        let s = sessions(&format!("threads-subject-{round}")).await;
+        let a_id = format!("sa-{round}@client.example");
+        let b_id = format!("sb-{round}@client.example");
+        let (sa, sb) = (format!("sa-{round}"), format!("sb-{round}"));
+        let a_mail = Mail {
+            message_id: &a_id,
+            subject: "Invoice question",
+            body: "First.",
+            ..Mail::default()
+        };
+        let b_mail = Mail {
+            message_id: &b_id,
+            subject: "Invoice question",
+            body: "Second.",
+            ..Mail::default()
+        };
+        let (a, b) = tokio::join!(ingest(&s, &sa, a_mail), ingest(&s, &sb, b_mail));
+        assert_eq!(a.session_id, b.session_id, "round {round}");
+        let all = s.list().await.expect("list");
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].messages.len(), 2);
+    }
+}

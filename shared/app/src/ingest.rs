@@ -627,6 +627,14 @@ async fn claim_new_session<O: ObjectStore>(
         None => key.to_string(),
     };
     let candidate = format!("mc-{}", &digest(&root_key)[..16]);
+    // A first message (no references) also claims its customer + thread subject, so two first
+    // messages with the same customer and subject ingested at the same instant make one
+    // session: the second joins whichever claimed first.
+    if root_key == key
+        && let Some(winner) = claim_subject(sessions, msg, &candidate).await?
+    {
+        return Ok(winner);
+    }
     let mut claimed: Vec<(&String, IdEntry)> = Vec::new();
     let own = msg.message_id.iter().map(|id| (id, Some(key.to_string())));
     let refs = referenced_ids(msg).into_iter().map(|id| (id, None));
@@ -659,6 +667,54 @@ async fn claim_new_session<O: ObjectStore>(
         claimed.push((id, mine));
     }
     Ok(candidate)
+}
+
+/// Claim the customer + thread subject for `candidate` (create-once). Returns the session to
+/// join when another new session claimed it first and is still open (or not yet written).
+async fn claim_subject<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    msg: &InboundMessage,
+    candidate: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(customer) = msg.customer.as_ref().filter(|c| !c.address.is_empty()) else {
+        return Ok(None);
+    };
+    let subject_key = mail::subject::subject_key(&msg.thread_subject);
+    if subject_key.is_empty() {
+        return Ok(None);
+    }
+    let key = store::sessions::subject_index_key(&customer.address, &subject_key);
+    let mine = store::sessions::SubjectEntry {
+        session_id: candidate.to_string(),
+    };
+    let bytes = serde_json::to_vec(&mine).map_err(|e| StoreError::Backend(e.to_string().into()))?;
+    match sessions
+        .objects()
+        .put_new(&key, bytes, "application/json")
+        .await
+    {
+        Ok(_) => Ok(None),
+        Err(StoreError::Conflict { .. }) => {
+            let Some(held) = sessions
+                .get_json::<store::sessions::SubjectEntry>(&key)
+                .await?
+            else {
+                return Ok(None);
+            };
+            if held.session_id == candidate {
+                return Ok(None);
+            }
+            match sessions.load(&held.session_id).await? {
+                // Being created by a concurrent first message, or open: one thread.
+                None => Ok(Some(held.session_id)),
+                Some(s) if s.state == SessionState::Open => Ok(Some(held.session_id)),
+                // A closed thread with the same subject: this one starts anew (set_subject
+                // points the index here after the commit).
+                Some(_) => Ok(None),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A stranger's message that pointed at another thread: its own session, named after the
