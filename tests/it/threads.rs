@@ -509,3 +509,204 @@ async fn two_first_messages_with_the_same_customer_and_subject_at_once_are_one_s
         assert_eq!(all[0].messages.len(), 2);
     }
 }
+
+/// A small deterministic generator (xorshift), so a failing seed can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// One thread of 3-6 messages with mixed header styles, ingested in a random order in random
+/// concurrent batches: it must end up as one session.
+async fn one_thread<O: store::ObjectStore + Clone + 'static>(
+    store: O,
+    seed: u64,
+) -> Result<usize, String> {
+    let s = Sessions::new(store);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let n = 3 + rng.below(4);
+    let ids: Vec<String> = (0..n)
+        .map(|i| format!("t{seed}-{i}@client.example"))
+        .collect();
+    let root_sid = format!(
+        "mc-{}",
+        &store::sessions::digest(&app::ingest::key_of_message_id(&ids[0]))[..16]
+    );
+    let mut parents = vec![0usize; n];
+    let mut styles = vec!["root"; n];
+    // A reply by header may change the subject ("Still leaking"): then only its headers tie it
+    // to the thread.
+    let mut renamed = vec![false; n];
+    for i in 1..n {
+        parents[i] = rng.below(i);
+        styles[i] = ["references", "in-reply-to", "subject", "token"][rng.below(4)];
+        renamed[i] = matches!(styles[i], "references" | "in-reply-to") && rng.below(2) == 0;
+    }
+    let raws: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let mut chain = vec![i];
+            while chain[chain.len() - 1] != 0 {
+                let last = chain[chain.len() - 1];
+                chain.push(parents[last]);
+            }
+            chain.reverse();
+            let mut h = format!(
+                "From: Ana Lima <ana@client.example>\r\nTo: support@acme.com\r\nDate: Tue, 12 Mar 2024 10:{:02}:00 +0000\r\nMessage-ID: <{}>\r\n",
+                10 + i,
+                ids[i]
+            );
+            let subject = match styles[i] {
+                "root" => "Pump broken".to_string(),
+                "token" => format!("Re: Pump broken [{root_sid}]"),
+                _ if renamed[i] => format!("Still leaking ({i})"),
+                _ => "Re: Pump broken".to_string(),
+            };
+            h.push_str(&format!("Subject: {subject}\r\n"));
+            match styles[i] {
+                "references" => {
+                    let refs: Vec<String> = chain[..chain.len() - 1].iter().map(|j| format!("<{}>", ids[*j])).collect();
+                    h.push_str(&format!("In-Reply-To: <{}>\r\nReferences: {}\r\n", ids[parents[i]], refs.join(" ")));
+                }
+                "in-reply-to" => h.push_str(&format!("In-Reply-To: <{}>\r\n", ids[parents[i]])),
+                _ => {}
+            }
+            h.push_str(&format!("Content-Type: text/plain; charset=utf-8\r\n\r\nmessage {i}\r\n"));
+            h.into_bytes()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let max_batch: usize = std::env::var("THREAD_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let mut at = 0;
+    while at < n {
+        let size = (1 + rng.below(max_batch)).min(n - at);
+        if std::env::var("THREAD_SEED").is_ok() {
+            eprintln!("batch {:?}", &order[at..at + size]);
+        }
+        let batch: Vec<usize> = order[at..at + size].to_vec();
+        at += size;
+        let futs =
+            batch.iter().map(|&i| {
+                let s = s.clone();
+                let raw = raws[i].clone();
+                async move {
+                    app::ingest::run(&s, &raw, &receipt(&format!("ses-{seed}-{i}")), &cfg()).await
+                }
+            });
+        for r in futures_join_all(futs).await {
+            let o = r.map_err(|e| format!("ingest failed: {e}"))?;
+            if std::env::var("THREAD_SEED").is_ok() {
+                eprintln!(
+                    "  -> {:?} new {} dup {}",
+                    o.session_id, o.new_session, o.duplicate
+                );
+            }
+            if o.session_id.is_none() {
+                return Err(format!("not filed: {o:?}"));
+            }
+        }
+    }
+    let all = s.list().await.map_err(|e| e.to_string())?;
+    let merged = all.iter().filter(|x| x.merged_into.is_some()).count();
+    let live: Vec<_> = all
+        .into_iter()
+        .filter(|x| x.merged_into.is_none())
+        .collect();
+    let described = format!(
+        "seed {seed}: styles {styles:?} renamed {renamed:?} parents {parents:?} order {order:?}"
+    );
+    if live.len() != 1 {
+        return Err(format!(
+            "{described}: {} sessions {:?}",
+            live.len(),
+            live.iter()
+                .map(|x| (x.id.clone(), x.messages.len()))
+                .collect::<Vec<_>>()
+        ));
+    }
+    if live[0].messages.len() != n {
+        return Err(format!(
+            "{described}: {} of {n} messages in the session",
+            live[0].messages.len()
+        ));
+    }
+    Ok(merged)
+}
+
+async fn futures_join_all<F>(futs: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        if let Ok(v) = h.await {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// `THREAD_SEEDS=5000 cargo test -p it --test it threads::property` runs more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
+    let seeds: u64 = std::env::var("THREAD_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut failures = Vec::new();
+    let mut merges = 0;
+    let only: Option<u64> = std::env::var("THREAD_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    for seed in only.map(|o| o..o + 1).unwrap_or(0..seeds) {
+        match one_thread(store::MemoryObjectStore::default(), seed).await {
+            Ok(m) => merges += m,
+            Err(e) => failures.push(e),
+        }
+    }
+    // A few on the real S3 API too.
+    let moto = MotoServer::shared();
+    for seed in 0..8u64 {
+        let bucket = moto.bucket(&format!("prop-{seed}")).await;
+        if let Err(e) = one_thread(
+            S3ObjectStore::new(moto.s3().await, bucket, None),
+            10_000 + seed,
+        )
+        .await
+        {
+            failures.push(e);
+        }
+    }
+    // Out-of-order arrivals really do take the merge path.
+    assert!(
+        only.is_some() || merges > 0,
+        "no merge happened in {seeds} threads"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures, e.g.\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

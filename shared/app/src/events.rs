@@ -204,6 +204,7 @@ mod tests {
             participants: Vec::new(),
             related_to: None,
             flood: false,
+            merged_into: None,
             parent_incident: None,
         }
     }

@@ -46,6 +46,7 @@ pub async fn deliver<O: ObjectStore>(
     // A closed case within REOPEN_DAYS of its closing takes the mail back (reactivated, unless
     // the mail only says thanks); older, or undatable, it is continued by a new case.
     let reopenable = !active
+        && reopen_days > 0
         && state.as_ref().is_some_and(|s| {
             s.modified_on
                 .as_deref()
@@ -137,6 +138,7 @@ async fn continue_in_new_session<O: ObjectStore>(
         participants: old.participants.clone(),
         related_to: None,
         flood: old.flood,
+        merged_into: None,
         parent_incident: Some(parent_incident.to_string()),
     };
     sessions

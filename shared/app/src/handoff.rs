@@ -253,8 +253,10 @@ pub async fn run<O: ObjectStore>(
     if req.session_id.trim().is_empty() {
         return Err(HandoffError::BadRequest("session_id is empty".into()));
     }
+    // A session merged into another hands off the one that holds the thread now.
+    let id = crate::merge::resolve(sessions, &req.session_id).await?;
     let session = sessions
-        .load(&req.session_id)
+        .load(&id)
         .await?
         .ok_or_else(|| HandoffError::SessionNotFound(req.session_id.clone()))?;
     if let (SessionState::HandedOff, Some(record)) = (session.state, &session.handoff) {

@@ -62,7 +62,7 @@ pub async fn process<O: ObjectStore>(
     cfg: &Config,
     out: Outlets<'_>,
 ) -> Result<Outcome, IngestError> {
-    let filed = crate::ingest::file_message(sessions, raw, receipt, cfg).await?;
+    let filed = Box::pin(crate::ingest::file_message(sessions, raw, receipt, cfg)).await?;
     let outcome = filed.outcome;
     let Some(session) = filed.session else {
         if outcome.disposition != "connection_test" {

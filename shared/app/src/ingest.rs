@@ -196,7 +196,9 @@ pub async fn file_message<O: ObjectStore>(
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
         return Ok(not_filed_outcome(&msg, key, disposition, reason));
     }
-    let (mut outcome, session) = file(sessions, &msg, receipt, cfg, key).await?;
+    // Boxed: the filing future is large (threading, merging), and Lambda's worker threads have
+    // 2 MiB stacks.
+    let (mut outcome, session) = Box::pin(file(sessions, &msg, receipt, cfg, key)).await?;
     if let Some(why) = &msg.customer_unknown {
         outcome.reason = format!("filed; {why}");
     }
@@ -368,6 +370,7 @@ async fn file<O: ObjectStore>(
         && *k == key
         && let Some(s) = sessions.load(session_id).await?
         && s.contains(&key)
+        && s.merged_into.is_none()
     {
         let pending = s.pending_followups.contains(&key);
         return Ok((outcome(session_id, &key, false, true, pending), s));
@@ -399,6 +402,8 @@ async fn file<O: ObjectStore>(
         None if related_to.is_some() => claim_related_session(sessions, msg, &key).await?,
         None => claim_new_session(sessions, msg, &key).await?,
     };
+    // A session merged into another is a redirect.
+    let mut session_id = crate::merge::resolve(sessions, &session_id).await?;
 
     // Bodies first: a crash after this leaves only objects the retry writes again.
     let mut stored = msg.clone();
@@ -467,20 +472,86 @@ async fn file<O: ObjectStore>(
         related_to: related_to.clone(),
         flood: verdict.flood,
     };
-    let (created, followup, duplicate, session) = sessions
-        .update(&session_id, |current| {
-            commit(current, &session_id, msg, entry.clone(), &arrival)
-        })
-        .await?;
+    let (created, mut followup, duplicate, mut session) = loop {
+        let done = sessions
+            .update(&session_id, |current| {
+                commit(current, &session_id, msg, entry.clone(), &arrival)
+            })
+            .await?;
+        match done {
+            Committed::Done(c, f, d, s) => break (c, f, d, *s),
+            // Merged away between the lookup and the write: follow the redirect.
+            Committed::Redirect(next) if next != session_id => session_id = next,
+            Committed::Redirect(_) => {
+                return Err(StoreError::Backend(
+                    format!("session {session_id} redirects to itself").into(),
+                )
+                .into());
+            }
+        }
+    };
 
     // Indexes last. Ids this message only references are claimed too, so a parent that
     // arrives after its reply finds this session.
+    let mut holders: Vec<String> = Vec::new();
     if let Some(id) = &msg.message_id {
         let mine = IdEntry {
             session_id: session_id.clone(),
             message_key: Some(key.clone()),
         };
-        sessions.claim_message_id(id, &mine).await?;
+        holders.push(sessions.claim_message_id(id, &mine).await?.session_id);
+    }
+    // A message that joins with another subject (the first reply the thread got under a new
+    // subject, or the original arriving after its reply) indexes its own subject too, so later
+    // mail that only shares that subject finds the thread.
+    // A new session indexes its subject the same way (never blindly overwriting: the entry
+    // it replaces may be another new session of this thread, created at the same moment).
+    if session.state == SessionState::Open
+        && session.related_to.is_none()
+        && let Some(customer) = &msg.customer
+    {
+        let mine = mail::subject::subject_key(&msg.thread_subject);
+        if !mine.is_empty()
+            && !customer.address.is_empty()
+            && (created || mine != mail::subject::subject_key(&session.thread_subject))
+        {
+            // Atomic swap: the entry this write replaced is the prior holder.
+            let target = store::sessions::SubjectEntry {
+                session_id: session_id.clone(),
+            };
+            let prior: Option<store::sessions::SubjectEntry> = store::update_json(
+                sessions.objects(),
+                &store::sessions::subject_index_key(&customer.address, &mine),
+                store::sessions::UPDATE_ATTEMPTS,
+                |cur: Option<store::sessions::SubjectEntry>| {
+                    if cur.as_ref() == Some(&target) {
+                        Update::Keep(None)
+                    } else {
+                        Update::Write(target.clone(), cur)
+                    }
+                },
+            )
+            .await?;
+            // Another open session of this customer under that subject started meanwhile (a
+            // message that only shares the subject, arriving before this one): one thread.
+            if let Some(p) = prior
+                && p.session_id != session_id
+                && let Some(other) = sessions
+                    .load(&crate::merge::resolve(sessions, &p.session_id).await?)
+                    .await?
+                && other.state == SessionState::Open
+                && other.related_to.is_none()
+                && other.id != session_id
+            {
+                let merged =
+                    Box::pin(crate::merge::merge(sessions, &session_id, &other.id)).await?;
+                followup |= merged.new_followups;
+                session_id = merged.into;
+                if let Some(s) = sessions.load(&session_id).await? {
+                    session = s;
+                }
+            }
+        }
     }
     if created && session.related_to.is_none() {
         let phantom = IdEntry {
@@ -490,12 +561,35 @@ async fn file<O: ObjectStore>(
         for id in referenced_ids(msg) {
             sessions.claim_message_id(id, &phantom).await?;
         }
-        if let Some(customer) = &msg.customer {
-            let subject_key = mail::subject::subject_key(&msg.thread_subject);
-            if !subject_key.is_empty() && !customer.address.is_empty() {
-                sessions
-                    .set_subject(&customer.address, &subject_key, &session_id)
-                    .await?;
+    }
+    // One thread, one session: the sessions holding this message's own id, its parent and its
+    // root are merged when they differ (a thread whose messages arrived out of order).
+    if session.related_to.is_none() {
+        for id in msg.in_reply_to.iter().chain(msg.references.first()) {
+            match sessions.find_message_id(id).await? {
+                Some(e) => holders.push(e.session_id),
+                // Not seen yet: claimed for this thread, so the parent (or the root) finds it
+                // when it arrives, whichever session this message joined.
+                None => {
+                    let phantom = IdEntry {
+                        session_id: session_id.clone(),
+                        message_key: None,
+                    };
+                    holders.push(sessions.claim_message_id(id, &phantom).await?.session_id);
+                }
+            }
+        }
+        for other in holders {
+            let other = crate::merge::resolve(sessions, &other).await?;
+            if other != session_id {
+                let merged = Box::pin(crate::merge::merge(sessions, &session_id, &other)).await?;
+                followup |= merged.new_followups;
+                if merged.into != session_id {
+                    session_id = merged.into;
+                }
+                if let Some(s) = sessions.load(&session_id).await? {
+                    session = s;
+                }
             }
         }
     }
@@ -504,6 +598,13 @@ async fn file<O: ObjectStore>(
     out.flood = verdict.flood;
     out.flood_tripped = verdict.tripped;
     Ok((out, session))
+}
+
+/// What the session update did: (created, followup, duplicate, the session as written), or the
+/// session was merged into another.
+enum Committed {
+    Done(bool, bool, bool, Box<Session>),
+    Redirect(String),
 }
 
 /// How a message arrived: what a new session records.
@@ -534,8 +635,11 @@ fn commit(
     msg: &InboundMessage,
     mut entry: MessageEntry,
     arrival: &Arrival,
-) -> Update<Session, (bool, bool, bool, Session)> {
+) -> Update<Session, Committed> {
     match current {
+        Some(session) if session.merged_into.is_some() => {
+            Update::Keep(Committed::Redirect(session.merged_into.unwrap_or_default()))
+        }
         None => {
             let session = Session {
                 id: session_id.to_string(),
@@ -555,13 +659,17 @@ fn commit(
                 participants: arrival.participants.clone(),
                 related_to: arrival.related_to.clone(),
                 flood: arrival.flood,
+                merged_into: None,
                 parent_incident: None,
             };
-            Update::Write(session.clone(), (true, false, false, session))
+            Update::Write(
+                session.clone(),
+                Committed::Done(true, false, false, Box::new(session)),
+            )
         }
         Some(session) if session.contains(&entry.key) => {
             let pending = session.pending_followups.contains(&entry.key);
-            Update::Keep((false, pending, true, session))
+            Update::Keep(Committed::Done(false, pending, true, Box::new(session)))
         }
         Some(mut session) => {
             let followup = session.state == SessionState::HandedOff;
@@ -589,7 +697,10 @@ fn commit(
                     .last_inbound_at
                     .map_or(arrival.received_at, |t| t.max(arrival.received_at)),
             );
-            Update::Write(session.clone(), (false, followup, false, session))
+            Update::Write(
+                session.clone(),
+                Committed::Done(false, followup, false, Box::new(session)),
+            )
         }
     }
 }
@@ -627,12 +738,10 @@ async fn claim_new_session<O: ObjectStore>(
         None => key.to_string(),
     };
     let candidate = format!("mc-{}", &digest(&root_key)[..16]);
-    // A first message (no references) also claims its customer + thread subject, so two first
-    // messages with the same customer and subject ingested at the same instant make one
-    // session: the second joins whichever claimed first.
-    if root_key == key
-        && let Some(winner) = claim_subject(sessions, msg, &candidate).await?
-    {
+    // A new session also claims its customer + thread subject, so two messages of one thread
+    // (or two first messages with the same customer and subject) ingested at the same instant
+    // make one session: the later joins whichever claimed first.
+    if let Some(winner) = claim_subject(sessions, msg, &candidate).await? {
         return Ok(winner);
     }
     let mut claimed: Vec<(&String, IdEntry)> = Vec::new();

@@ -12,6 +12,7 @@ pub mod followup;
 pub mod handoff;
 pub mod inbound;
 pub mod ingest;
+pub mod merge;
 pub mod ports;
 pub mod reply;
 pub mod requests;

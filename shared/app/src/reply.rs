@@ -462,7 +462,9 @@ fn outgoing(
                 .participants
                 .iter()
                 .filter(|p| {
-                    p.role != "customer" && !p.address.eq_ignore_ascii_case(&customer.address)
+                    p.role != "customer"
+                        && !p.address.eq_ignore_ascii_case(&customer.address)
+                        && !p.address.eq_ignore_ascii_case(&support.address)
                 })
                 .filter(|p| mail::compose::is_plain_address(&p.address))
                 .take(20)

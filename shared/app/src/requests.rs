@@ -185,8 +185,11 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                 "session_id is empty".into(),
             )));
         }
+        let resolved = crate::merge::resolve(&self.sessions, id)
+            .await
+            .map_err(|e| Failure::handoff(&e.into()))?;
         self.sessions
-            .load(id)
+            .load(&resolved)
             .await
             .map_err(|e| Failure::handoff(&e.into()))?
             .ok_or_else(|| Failure::handoff(&HandoffError::SessionNotFound(id.into())))
@@ -252,14 +255,14 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             },
             ..Request::default()
         };
-        let out = crate::handoff::run(
+        let out = Box::pin(crate::handoff::run(
             &self.sessions,
             &self.crm,
             &settings,
             &self.limits,
             &request,
             now,
-        )
+        ))
         .await
         .map_err(|e| Failure::handoff(&e))?;
         let mut feed = vec![events::case_created(
@@ -333,7 +336,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
     }
 
     async fn followup(&self, req: &Request, now: i64) -> Result<Value, Failure> {
-        let out = crate::handoff::run(
+        let out = Box::pin(crate::handoff::run(
             &self.sessions,
             &self.crm,
             &Settings {
@@ -343,7 +346,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             &self.limits,
             req,
             now,
-        )
+        ))
         .await
         .map_err(|e| Failure::handoff(&e))?;
         let feed: Vec<_> = out

@@ -71,13 +71,48 @@ pub fn is_forward(subject: &str) -> bool {
 }
 
 /// Lower-case key of a thread subject, for matching two messages to one thread.
+/// Our session tokens (`[mc-` + 16 hex digits + `]`) are left out: a reply to our mail keeps
+/// the token in its subject, and it is still the same subject.
 pub fn subject_key(subject: &str) -> String {
-    thread_subject(subject).to_lowercase()
+    let mut out = String::with_capacity(subject.len());
+    let mut rest = subject;
+    while let Some(i) = rest.find("[mc-") {
+        let tail = &rest[i + 4..];
+        let hex = tail
+            .chars()
+            .take(16)
+            .filter(char::is_ascii_hexdigit)
+            .count();
+        if hex == 16 && tail.as_bytes().get(16) == Some(&b']') {
+            out.push_str(&rest[..i]);
+            rest = &tail[17..];
+        } else {
+            out.push_str(&rest[..i + 4]);
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    let joined = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    thread_subject(&joined).to_lowercase()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_leave_our_token_out() {
+        assert_eq!(
+            subject_key("Re: Pump broken [mc-0123456789abcdef]"),
+            subject_key("Pump broken")
+        );
+        assert_eq!(subject_key("[mc-0123456789abcdef] Re: Pump"), "pump");
+        assert_eq!(subject_key("Re: Pump [mc-xyz]"), "pump [mc-xyz]");
+        assert_eq!(
+            subject_key("Été [mc-0123456789abcdeф]"),
+            "été [mc-0123456789abcdeф]"
+        );
+    }
 
     #[test]
     fn prefixes() {

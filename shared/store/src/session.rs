@@ -145,6 +145,10 @@ pub struct Session {
     /// this session was started instead of joining it.
     #[serde(default)]
     pub related_to: Option<String>,
+    /// This session was merged into another (a message proved both are one thread): a
+    /// redirect; everything it held moved there.
+    #[serde(default)]
+    pub merged_into: Option<String>,
     /// The incident of the earlier, closed case this thread continues (its `parentcaseid`).
     #[serde(default)]
     pub parent_incident: Option<String>,

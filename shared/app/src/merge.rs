@@ -1,0 +1,180 @@
+//! One thread, one session, whatever the arrival order. When a message proves two sessions are
+//! one thread (its own Message-ID is held by one session, an id it references by another), the
+//! younger joins the older — or the handed-off one, so its case keeps the whole thread: the
+//! younger is first marked as a redirect (compare-and-swap, which also fixes the messages it
+//! holds at that moment; a concurrent ingest then follows the redirect), then its messages,
+//! participants and index entries move. Every step is idempotent, so a crash or a concurrent
+//! merge of the same pair is repaired by the next message or retry.
+
+use store::session::{Session, SessionState};
+use store::sessions::{IdEntry, Sessions};
+use store::{ObjectStore, StoreError, Update};
+
+/// Redirect hops followed at most (a merge chain longer than this is left as it is).
+const MAX_HOPS: usize = 8;
+
+/// The session `id` ends up in, following redirects.
+pub async fn resolve<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<String, StoreError> {
+    let mut id = id.to_string();
+    for _ in 0..MAX_HOPS {
+        match sessions.load(&id).await? {
+            Some(Session {
+                merged_into: Some(next),
+                ..
+            }) if next != id => id = next,
+            _ => break,
+        }
+    }
+    Ok(id)
+}
+
+/// Which of two sessions the thread keeps: the handed-off one when just one is, else the older.
+fn keeper<'a>(a: &'a Session, b: &'a Session) -> (&'a Session, &'a Session) {
+    let handed = |s: &Session| s.state == SessionState::HandedOff;
+    match (handed(a), handed(b)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ if (a.created_at.as_str(), a.id.as_str()) <= (b.created_at.as_str(), b.id.as_str()) => {
+            (a, b)
+        }
+        _ => (b, a),
+    }
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// The session that holds the thread now.
+    pub into: String,
+    /// Messages moved onto a handed-off session: they wait as follow-ups.
+    pub new_followups: bool,
+}
+
+/// Merge the sessions `a` and `b` (after following redirects) into one.
+pub async fn merge<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    a: &str,
+    b: &str,
+) -> Result<Merged, StoreError> {
+    merge_at(sessions, a, b, 0).await
+}
+
+async fn merge_at<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    a: &str,
+    b: &str,
+    depth: usize,
+) -> Result<Merged, StoreError> {
+    let a = resolve(sessions, a).await?;
+    let b = resolve(sessions, b).await?;
+    let (Some(sa), Some(sb)) = (sessions.load(&a).await?, sessions.load(&b).await?) else {
+        return Ok(Merged {
+            into: a,
+            new_followups: false,
+        });
+    };
+    if a == b {
+        return Ok(Merged {
+            into: a,
+            new_followups: false,
+        });
+    }
+    let (keep, gone) = keeper(&sa, &sb);
+    let (keep, gone) = (keep.id.clone(), gone.id.clone());
+    if sa.state == SessionState::HandedOff && sb.state == SessionState::HandedOff {
+        tracing::warn!(session_id = %keep, merged = %gone, "two handed-off sessions are one thread; the younger's case stays as it is");
+    }
+    // 1. The redirect, fixing what the younger holds.
+    let target = keep.clone();
+    let marked: Result<Session, Option<String>> = sessions
+        .update(&gone, move |cur| match cur {
+            Some(mut s) if s.merged_into.is_none() => {
+                s.merged_into = Some(target.clone());
+                let snapshot = s.clone();
+                Update::Write(s, Ok(snapshot))
+            }
+            Some(s) => Update::Keep(Err(s.merged_into)),
+            None => Update::Keep(Err(None)),
+        })
+        .await?;
+    let moved = match marked {
+        Ok(snapshot) => snapshot,
+        // Someone merged it elsewhere first: join the keeper with that one instead.
+        Err(Some(elsewhere)) if elsewhere != keep && depth < MAX_HOPS => {
+            return Box::pin(merge_at(sessions, &keep, &elsewhere, depth + 1)).await;
+        }
+        Err(_) => {
+            return Ok(Merged {
+                into: keep,
+                new_followups: false,
+            });
+        }
+    };
+    // 2. Its messages and people, into the keeper (following it if it was itself merged
+    // meanwhile, so nothing lands in a redirect).
+    let mut keep = keep;
+    let new_followups = loop {
+        let incoming = moved.clone();
+        let done: Result<bool, String> = sessions
+            .update(&keep, move |cur| match cur {
+                Some(s) if s.merged_into.is_some() => {
+                    Update::Keep(Err(s.merged_into.clone().unwrap_or_default()))
+                }
+                Some(mut s) => {
+                    let handed = s.state == SessionState::HandedOff;
+                    let mut pending = false;
+                    for m in &incoming.messages {
+                        if s.contains(&m.key) {
+                            continue;
+                        }
+                        let mut m = m.clone();
+                        if handed && !m.after_handoff {
+                            m.after_handoff = true;
+                            s.pending_followups.push(m.key.clone());
+                            pending = true;
+                        }
+                        s.insert(m);
+                    }
+                    for k in &incoming.pending_followups {
+                        if handed && !s.pending_followups.contains(k) {
+                            s.pending_followups.push(k.clone());
+                            pending = true;
+                        }
+                    }
+                    s.add_participants(&incoming.participants);
+                    s.last_inbound_at = s.last_inbound_at.max(incoming.last_inbound_at);
+                    s.flood |= incoming.flood;
+                    Update::Write(s, Ok(pending))
+                }
+                None => Update::Keep(Ok(false)),
+            })
+            .await?;
+        match done {
+            Ok(p) => break p,
+            Err(next) if next != keep && next != gone => keep = next,
+            Err(_) => break false,
+        }
+    };
+    // 3. Its index entries point at the keeper.
+    for m in &moved.messages {
+        if let Some(id) = &m.message_id {
+            sessions
+                .repoint_message_id(
+                    id,
+                    &IdEntry {
+                        session_id: keep.clone(),
+                        message_key: Some(m.key.clone()),
+                    },
+                )
+                .await?;
+        }
+    }
+    tracing::info!(session_id = %keep, merged = %gone, messages = moved.messages.len(), "sessions merged: one thread");
+    Ok(Merged {
+        into: keep,
+        new_followups,
+    })
+}
