@@ -363,10 +363,10 @@ pub async fn dynamics(crm: &DataverseClient, settings: Option<&Settings>) -> Vec
         }
         Err(e) => {
             let check = match &e {
-                DynamicsError::NoApplicationUser { fix } => Check::fail(
+                DynamicsError::NoApplicationUser { fix, status } => Check::fail(
                     "whoami",
                     format!(
-                        "Dataverse answered 401 to a fresh token: the app (client_id {}) has no application user in {}",
+                        "Dataverse answered {status} to a fresh token: the app (client_id {}) has no application user in {}",
                         crm.credentials().client_id,
                         crm.credentials().environment_url
                     ),
