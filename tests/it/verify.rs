@@ -158,6 +158,7 @@ async fn all_green() {
             "token",
             "whoami",
             "read_incidents",
+            "privileges",
             "queue",
             "owner",
             "priority",
@@ -205,6 +206,7 @@ async fn wrong_client_secret_names_the_secret_value_and_skips_the_rest() {
     for name in [
         "whoami",
         "read_incidents",
+        "privileges",
         "queue",
         "owner",
         "priority",

@@ -81,7 +81,7 @@ async fn one<O: ObjectStore, S: MailSender>(
             .map_err(|e| Failure::reply(&e))?;
         return Ok(serde_json::to_value(&out).unwrap_or(Value::Null));
     }
-    let out = app::handoff::run(
+    let out = match app::handoff::run(
         &deps.sessions,
         &deps.crm,
         &deps.settings,
@@ -90,7 +90,14 @@ async fn one<O: ObjectStore, S: MailSender>(
         now(),
     )
     .await
-    .map_err(|e| Failure::handoff(&e))?;
+    {
+        Ok(out) => out,
+        Err(e) => {
+            // Issue 13: recorded under failures/ with its cause code, for `mailcase status`.
+            app::status::record_handoff_failure(&deps.sessions, req, &e, now()).await;
+            return Err(Failure::handoff(&e));
+        }
+    };
     let mut value = serde_json::to_value(&out).unwrap_or(Value::Null);
     if deps.reply.ack && req.kind.as_deref() != Some("followup") {
         // Once per incident: a retried handoff finds the acknowledgement sent. A transient

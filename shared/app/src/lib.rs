@@ -1,6 +1,7 @@
 //! mailcase use-cases, generic over ports: [`ingest`] files inbound mail into sessions,
 //! [`handoff`] turns a session into one Dynamics case, [`followup`] delivers later mail,
-//! [`verify`] is the connection test, [`reply`] sends mail in a session's thread.
+//! [`verify`] is the connection test (with [`privileges`]), [`reply`] sends mail in a session's
+//! thread, [`status`] records failures and reports what happened lately.
 //!
 //! No AWS SDK, HTTP or clock here: functions and tools build the adapters and pass time in.
 #![warn(missing_docs)]
@@ -9,7 +10,9 @@ pub mod channel;
 pub mod followup;
 pub mod handoff;
 pub mod ingest;
+pub mod privileges;
 pub mod reply;
+pub mod status;
 pub mod time;
 pub mod verify;
 

@@ -288,6 +288,7 @@ const DYNAMICS_CHECKS: &[&str] = &[
     "token",
     "whoami",
     "read_incidents",
+    "privileges",
     "queue",
     "owner",
     "priority",
@@ -380,6 +381,8 @@ pub async fn dynamics(crm: &DataverseClient, settings: Option<&Settings>) -> Vec
         }
     };
     out.push(read_incidents(crm).await);
+    // Issue 13: every privilege the configured features need, read without writing.
+    out.extend(crate::privileges::check(crm, settings).await);
     let Some(settings) = settings else {
         for name in ["queue", "owner", "priority", "ticket_properties"] {
             out.push(Check::skip(name, "settings are unreadable"));

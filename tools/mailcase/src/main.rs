@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod logging;
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +17,10 @@ mod cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log to stderr: -v info, -vv debug (each Dataverse and AWS request), -vvv trace;
+    /// RUST_LOG, when set, wins.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -39,10 +44,14 @@ enum Command {
     Show(cmd::sessions::ShowArgs),
     /// Connection test: Dynamics, the store and SES, each check with its fix.
     Verify(cmd::verify::Args),
+    /// What mailcase did lately: mail filed and not, rejected input, handoffs done and failed
+    /// (with the fix), follow-ups pending, dead-letter queue depth, the email channel.
+    Status(cmd::status::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,6 +73,7 @@ fn main() -> ExitCode {
             Command::Handoff(args) => cmd::handoff::run(&args).await,
             Command::Show(args) => cmd::sessions::show(&args).await,
             Command::Verify(args) => cmd::verify::run(&args).await,
+            Command::Status(args) => cmd::status::run(&args).await,
         }
     });
     match result {

@@ -40,7 +40,7 @@ pub async fn credentials(file: Option<&PathBuf>) -> anyhow::Result<Credentials> 
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
         None => {
             let id = std::env::var("DYNAMICS_SECRET_ID").map_err(|_| anyhow::anyhow!("give --credentials FILE or set DYNAMICS_SECRET_ID to the Secrets Manager secret"))?;
-            let aws = aws_config::load_from_env().await;
+            let aws = crate::logging::aws_config().await;
             let out = aws_sdk_secretsmanager::Client::new(&aws)
                 .get_secret_value()
                 .secret_id(&id)

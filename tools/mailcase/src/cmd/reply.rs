@@ -71,7 +71,7 @@ async fn send<O: ObjectStore, S: MailSender>(
 /// Send one reply and print `{"session_id","message_id","sent"}`.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.ses {
-        let aws = aws_config::load_from_env().await;
+        let aws = crate::logging::aws_config().await;
         let sender = ses::SesSender::from_conf(&aws);
         with_sessions!(args.store, |sessions| send(&sessions, &sender, args).await)
     } else {
