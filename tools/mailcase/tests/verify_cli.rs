@@ -236,7 +236,7 @@ async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
     );
     assert!(
         run.stdout
-            .contains("checks: 4 ok, 2 failed, 1 warned, 7 skipped"),
+            .contains("checks: 4 ok, 2 failed, 1 warned, 8 skipped"),
         "{}",
         run.stdout
     );
