@@ -2,6 +2,7 @@
 
 mod handoff;
 mod ingest;
+mod privileges;
 mod reply;
 mod routes;
 mod security;

@@ -548,10 +548,12 @@ fn s3_writes_and_mail_sending_are_scoped_to_what_the_code_does() {
         index.clone(),
         under(app::ingest::UNFILED_PREFIX),
         under(ingest::handler::REJECTED_PREFIX),
+        under(app::status::FAILURES_PREFIX),
     ];
+    let failures = under(app::status::FAILURES_PREFIX);
     for (id, writes) in [
         ("IngestFunction", &ingest_writes[..]),
-        ("HandoffFunction", &[sessions, index][..]),
+        ("HandoffFunction", &[sessions, index, failures][..]),
     ] {
         let (role, _) = role_of(&t, resource(&t, id));
         let statements = statements_of_role(&t, &role);
@@ -651,4 +653,108 @@ fn sample_events_parse_and_env_json_names_declared_variables() {
             );
         }
     }
+}
+
+#[test]
+fn queues_are_encrypted_and_alarms_notify_the_topic() {
+    let t = template();
+    let queues = resources(&t, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 3, "{queues:?}");
+    for (id, q) in &queues {
+        assert_eq!(
+            q["Properties"]["SqsManagedSseEnabled"],
+            Value::Bool(true),
+            "{id} is not SSE-SQS encrypted"
+        );
+    }
+    let alarms = resources(&t, "AWS::CloudWatch::Alarm");
+    let watched = |metric: &str, dimension: &str, target: &str| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            text(&p["MetricName"]) == metric
+                && list(&p["Dimensions"])
+                    .iter()
+                    .any(|d| text(&d["Name"]) == dimension && text(&d["Value"]).starts_with(target))
+        })
+    };
+    assert!(watched(
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        "HandoffDeadLetterQueue"
+    ));
+    assert!(watched(
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        "FailedInvocationsQueue"
+    ));
+    for f in ["IngestFunction", "HandoffFunction"] {
+        for metric in ["Errors", "Throttles"] {
+            assert!(
+                watched(metric, "FunctionName", f),
+                "no {metric} alarm on {f}"
+            );
+        }
+    }
+    for (id, a) in &alarms {
+        let p = &a["Properties"];
+        assert_eq!(texts(&p["AlarmActions"]), ["AlarmTopic"], "{id}");
+        // Idle queues and functions publish no data: that is not an alarm.
+        assert_eq!(text(&p["TreatMissingData"]), "notBreaching", "{id}");
+    }
+    let subs = resources(&t, "AWS::SNS::Subscription");
+    assert_eq!(subs.len(), 1);
+    assert_eq!(text(&subs[0].1["Condition"]), "HasAlarmEmail");
+    assert_eq!(text(&subs[0].1["Properties"]["Protocol"]), "email");
+    assert_eq!(
+        t["Parameters"]["AlarmEmail"]["Default"],
+        Value::String(String::new())
+    );
+    let out = &t["Outputs"];
+    for k in [
+        "HandoffDeadLetterQueueArn",
+        "HandoffDeadLetterQueueUrl",
+        "AlarmTopicArn",
+    ] {
+        assert!(!out[k]["Value"].is_null(), "no output {k}");
+    }
+}
+
+#[test]
+fn aws_endpoint_url_is_declared_empty_for_sam_local() {
+    let t = template();
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("events/env.json")).unwrap())
+            .unwrap();
+    for (id, _) in functions(&t) {
+        let declared = &resource(&t, &id)["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            declared["AWS_ENDPOINT_URL"],
+            Value::String(String::new()),
+            "{id}"
+        );
+        assert!(
+            env[&id]["AWS_ENDPOINT_URL"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("http://127.0.0.1:")),
+            "events/env.json: {id}.AWS_ENDPOINT_URL"
+        );
+    }
+}
+
+#[test]
+fn checkov_skips_carry_a_reason() {
+    let t = template();
+    let mut skipped = 0;
+    for (id, r) in t["Resources"].as_mapping().unwrap() {
+        for s in list(&r["Metadata"]["checkov"]["skip"]) {
+            skipped += 1;
+            let reason = text(&s["comment"]);
+            assert!(
+                text(&s["id"]).starts_with("CKV_") && reason.len() > 40,
+                "{}: skip without a reason: {s:?}",
+                text(id)
+            );
+        }
+    }
+    assert!(skipped > 0);
 }

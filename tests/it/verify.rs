@@ -159,6 +159,7 @@ async fn all_green() {
             "token",
             "whoami",
             "read_incidents",
+            "privileges",
             "queue",
             "owner",
             "priority",
@@ -206,6 +207,7 @@ async fn wrong_client_secret_names_the_secret_value_and_skips_the_rest() {
     for name in [
         "whoami",
         "read_incidents",
+        "privileges",
         "queue",
         "owner",
         "priority",

@@ -69,6 +69,7 @@ pub async fn one<O: ObjectStore, S: MailSender>(
             error: format!("unreadable handoff request: {e}"),
             retryable: false,
             fix: "send a JSON handoff request: {\"session_id\": ...}".into(),
+            cause: "bad_request".into(),
         }),
     }
 }

@@ -55,7 +55,7 @@ pub async fn handle<O: ObjectStore>(
         Err(e) => {
             let reason = format!("not an SES receipt event: {e}");
             let name = digest(&payload.to_string());
-            reject(deps, &name, &reason, payload).await?;
+            reject(deps, &name, "not_ses_event", &reason, payload).await?;
             return Ok(json!({"rejected": reason}));
         }
     };
@@ -78,13 +78,15 @@ async fn handle_record<O: ObjectStore>(
     {
         let reason = format!("not an SES record (eventSource {:?})", record.event_source);
         let name = digest(&mail.message_id);
-        reject(deps, &name, &reason, json!({"messageId": mail.message_id})).await?;
+        let input = json!({"messageId": mail.message_id});
+        reject(deps, &name, "not_ses_record", &reason, input).await?;
         return Ok(json!({"rejected": reason}));
     }
     if !mail.id_is_safe() {
         let reason = "SES messageId is empty or not a plain object name".to_string();
         let name = digest(&mail.message_id);
-        reject(deps, &name, &reason, json!({"messageId": mail.message_id})).await?;
+        let input = json!({"messageId": mail.message_id});
+        reject(deps, &name, "unsafe_message_id", &reason, input).await?;
         return Ok(json!({"rejected": reason}));
     }
     let Some(raw) = fetch_raw(deps, &mail.message_id).await? else {
@@ -95,6 +97,7 @@ async fn handle_record<O: ObjectStore>(
         reject(
             deps,
             &mail.message_id,
+            "raw_mail_missing",
             &reason,
             json!({"messageId": mail.message_id}),
         )
@@ -151,15 +154,41 @@ async fn fetch_raw<O: ObjectStore>(
 async fn reject<O: ObjectStore>(
     deps: &Deps<O>,
     name: &str,
+    cause: &str,
     reason: &str,
     input: Value,
 ) -> Result<(), Diagnostic> {
-    tracing::error!(rejected = %name, reason = %reason, "input rejected");
+    tracing::error!(rejected = %name, cause = %cause, reason = %reason, "input rejected");
     let key = format!("{REJECTED_PREFIX}{name}.json");
     deps.sessions
-        .put_once_json(&key, &json!({"reason": reason, "input": input}))
+        .put_once_json(
+            &key,
+            &json!({"reason": reason, "cause": cause, "input": input}),
+        )
         .await
+        .map_err(|e| retryable(&e, name))?;
+    // Issue 13: the failure record `mailcase status` counts (cause code + fix).
+    let ses_id = input.get("messageId").and_then(Value::as_str);
+    let failure = app::status::Failure {
+        kind: "ingest",
+        cause,
+        error: reason,
+        fix: app::status::rejected_fix(cause),
+        ses_message_id: ses_id.filter(|s| !s.is_empty()),
+        ..app::status::Failure::default()
+    };
+    app::status::record_failure(&deps.sessions, &failure, now())
+        .await
+        .map(|_| ())
         .map_err(|e| retryable(&e, name))
+}
+
+/// Seconds since the epoch (app code takes time as input).
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn retryable(e: &(dyn std::error::Error + 'static), id: &str) -> Diagnostic {

@@ -1,6 +1,7 @@
 //! mailcase use-cases, generic over ports: [`ingest`] files inbound mail into sessions,
 //! [`handoff`] turns a session into one Dynamics case, [`followup`] delivers later mail,
-//! [`verify`] is the connection test, [`reply`] sends mail in a session's thread.
+//! [`verify`] is the connection test (with [`privileges`]), [`reply`] sends mail in a session's
+//! thread, [`status`] records failures and reports what happened lately.
 //!
 //! No AWS SDK, HTTP or clock here: functions and tools build the adapters and pass time in.
 #![warn(missing_docs)]
@@ -14,9 +15,11 @@ pub mod inbound;
 pub mod ingest;
 pub mod merge;
 pub mod ports;
+pub mod privileges;
 pub mod reply;
 pub mod requests;
 pub mod routing;
+pub mod status;
 pub mod threading;
 pub mod time;
 pub mod triage;

@@ -70,6 +70,9 @@ pub struct Failure {
     pub retryable: bool,
     /// What the operator should do.
     pub fix: String,
+    /// Stable cause code (recorded under `failures/` for `mailcase status`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cause: String,
 }
 
 impl Failure {
@@ -78,6 +81,7 @@ impl Failure {
             error: crate::DisplayChain(e).to_string(),
             retryable: e.is_retryable(),
             fix: e.fix(),
+            cause: crate::status::handoff_cause(e).to_string(),
         }
     }
 
@@ -86,6 +90,7 @@ impl Failure {
             error: crate::DisplayChain(e).to_string(),
             retryable: e.is_retryable(),
             fix: e.fix(),
+            cause: "reply_failed".into(),
         }
     }
 }
@@ -163,6 +168,24 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             let e =
                 events::handoff_failed(&req.session_id, kind, &f.error, &f.fix, f.retryable, now);
             announce(self.events.as_ref(), &[e]).await;
+            // Recorded under failures/ with its cause code, for `mailcase status`.
+            let record = crate::status::Failure {
+                kind: "handoff",
+                cause: if f.cause.is_empty() {
+                    "unknown"
+                } else {
+                    f.cause.as_str()
+                },
+                error: &f.error,
+                fix: &f.fix,
+                retryable: f.retryable,
+                session_id: Some(req.session_id.as_str()).filter(|s| !s.is_empty()),
+                handoff_id: req.handoff_id.as_deref(),
+                ses_message_id: None,
+            };
+            if let Err(se) = crate::status::record_failure(&self.sessions, &record, now).await {
+                tracing::warn!(error = %crate::DisplayChain(&se), "cannot record the handoff failure");
+            }
         }
         result
     }
@@ -407,6 +430,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                     ),
                     retryable: true,
                     fix: "Set HANDOFF_QUEUE_URL to the handoff queue.".into(),
+                    cause: "queue_missing".into(),
                 });
             };
             let delay = (target - now).clamp(1, MAX_DELAY as i64) as u32;
@@ -417,6 +441,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                     error: format!("cannot re-queue the automatic handoff: {e}"),
                     retryable: true,
                     fix: "Check the handoff queue and the function's sqs:SendMessage permission; the request is retried.".into(),
+                    cause: "queue_unavailable".into(),
                 })?;
             tracing::info!(due_at = target, delay, "quiet period not over; waiting");
             return Ok(json!({"session_id": session.id, "status": "waiting", "due_at": target}));
@@ -445,6 +470,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                         ),
                         retryable: true,
                         fix: "Check the handoff queue; the request is retried.".into(),
+                        cause: "queue_unavailable".into(),
                     })?;
             }
         }

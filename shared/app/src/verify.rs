@@ -288,6 +288,7 @@ const DYNAMICS_CHECKS: &[&str] = &[
     "token",
     "whoami",
     "read_incidents",
+    "privileges",
     "queue",
     "owner",
     "priority",
@@ -363,10 +364,10 @@ pub async fn dynamics(crm: &DataverseClient, settings: Option<&Settings>) -> Vec
         }
         Err(e) => {
             let check = match &e {
-                DynamicsError::NoApplicationUser { fix } => Check::fail(
+                DynamicsError::NoApplicationUser { fix, status } => Check::fail(
                     "whoami",
                     format!(
-                        "Dataverse answered 401 to a fresh token: the app (client_id {}) has no application user in {}",
+                        "Dataverse answered {status} to a fresh token: the app (client_id {}) has no application user in {}",
                         crm.credentials().client_id,
                         crm.credentials().environment_url
                     ),
@@ -380,6 +381,8 @@ pub async fn dynamics(crm: &DataverseClient, settings: Option<&Settings>) -> Vec
         }
     };
     out.push(read_incidents(crm).await);
+    // Issue 13: every privilege the configured features need, read without writing.
+    out.extend(crate::privileges::check(crm, settings).await);
     let Some(settings) = settings else {
         for name in ["queue", "owner", "priority", "ticket_properties"] {
             out.push(Check::skip(name, "settings are unreadable"));

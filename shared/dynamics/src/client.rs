@@ -201,10 +201,18 @@ impl DataverseClient {
         loop {
             attempt += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
             let sent = self.http.post(&url).form(&form).send().await;
             let (status, body) = match sent {
                 Ok(r) => {
                     let status = r.status();
+                    // The form (client secret) and the answer (the token) are never logged.
+                    tracing::debug!(
+                        status = status.as_u16(),
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        attempt,
+                        "Entra ID token request"
+                    );
                     (status, r.text().await.unwrap_or_default())
                 }
                 Err(e) if attempt < self.policy.max_attempts => {
@@ -280,9 +288,19 @@ impl DataverseClient {
                 req = req.header("Content-Type", ct).body(b.clone());
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
             let (status, retry_after, text) = match req.send().await {
                 Ok(r) => {
                     let status = r.status();
+                    // Path without the query: a `$filter` can hold a customer's address.
+                    tracing::debug!(
+                        method = %method,
+                        path = %path.split('?').next().unwrap_or(path),
+                        status = status.as_u16(),
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        attempt,
+                        "Dataverse request"
+                    );
                     let ra = r
                         .headers()
                         .get("Retry-After")
@@ -344,7 +362,7 @@ impl DataverseClient {
         }
     }
 
-    async fn get_json(&self, path: &str) -> Result<Option<Value>, DynamicsError> {
+    pub(crate) async fn get_json(&self, path: &str) -> Result<Option<Value>, DynamicsError> {
         let a = self.send(Method::GET, path, &[], None).await?;
         match a.status.as_u16() {
             200 => serde_json::from_str(&a.body)

@@ -18,8 +18,12 @@ pub enum DynamicsError {
         fix: String,
     },
     /// The API rejected a fresh token: the app has no application user in the environment.
-    #[error("Dataverse rejected the app's token (401): {fix}")]
+    /// Real orgs answer either 401, or 403 with `0x80072560` ("The user is not a member of the
+    /// organization."); both land here, never in [`DynamicsError::Privilege`].
+    #[error("Dataverse rejected the app's token ({status}): {fix}")]
     NoApplicationUser {
+        /// 401 or 403.
+        status: u16,
         /// What to change.
         fix: String,
     },
@@ -83,7 +87,9 @@ impl DynamicsError {
     pub fn fix(&self) -> String {
         match self {
             DynamicsError::Config(m) => format!("Fix the configuration: {m}."),
-            DynamicsError::Auth { fix, .. } | DynamicsError::NoApplicationUser { fix } => fix.clone(),
+            DynamicsError::Auth { fix, .. } | DynamicsError::NoApplicationUser { fix, .. } => {
+                fix.clone()
+            }
             DynamicsError::Privilege { privilege, table, .. } => format!(
                 "Give the application user's security role the {privilege} privilege on the {table} table (Power Platform admin center > Environment > Settings > Users + permissions > Security roles)."
             ),
@@ -100,6 +106,23 @@ impl DynamicsError {
             }
             DynamicsError::Status { status, .. } => format!("Unexpected HTTP {status} from Dataverse; check environment_url and the service health."),
             DynamicsError::Decode(m) => format!("Unexpected response from Dataverse ({m}); check environment_url points at a Dataverse environment."),
+        }
+    }
+
+    /// A short, stable code for the cause (recorded with failures, counted by `mailcase
+    /// status`): `no_application_user`, `missing_privilege`, `dynamics_sign_in`, ...
+    pub fn cause_code(&self) -> &'static str {
+        match self {
+            DynamicsError::Config(_) => "dynamics_config",
+            DynamicsError::Auth { .. } => "dynamics_sign_in",
+            DynamicsError::NoApplicationUser { .. } => "no_application_user",
+            DynamicsError::Privilege { .. } => "missing_privilege",
+            DynamicsError::BadRequest { .. } => "dynamics_rejected_data",
+            DynamicsError::NotFound { .. } => "dynamics_record_missing",
+            DynamicsError::AlreadyExists { .. } => "dynamics_already_exists",
+            DynamicsError::Unavailable { .. } => "dynamics_unavailable",
+            DynamicsError::Status { .. } => "dynamics_unexpected_status",
+            DynamicsError::Decode(_) => "dynamics_unreadable_answer",
         }
     }
 
@@ -178,9 +201,10 @@ pub(crate) fn api_error(status: u16, body: &str) -> DynamicsError {
         .map(str::to_string)
         .unwrap_or_else(|| excerpt(body));
     match status {
-        401 => DynamicsError::NoApplicationUser {
-            fix: "create an application user for this app (client_id) in the environment and give it a security role (Power Platform admin center > Environment > Settings > Users + permissions > Application users)".into(),
-        },
+        // 403 "The user is not a member of the organization." is what a real org answers when
+        // the app registration has no application user (reference A.2); some answer 401.
+        401 => no_application_user(401),
+        403 if code.eq_ignore_ascii_case(NOT_A_MEMBER) => no_application_user(403),
         403 => {
             let privilege = message
                 .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
@@ -190,7 +214,11 @@ pub(crate) fn api_error(status: u16, body: &str) -> DynamicsError {
             let table = quoted_after(&message, "for entity '")
                 .or_else(|| privilege.strip_prefix("prv").map(strip_verb))
                 .unwrap_or_else(|| "(see message)".into());
-            DynamicsError::Privilege { privilege, table, message }
+            DynamicsError::Privilege {
+                privilege,
+                table,
+                message,
+            }
         }
         404 => DynamicsError::NotFound { message },
         412 => DynamicsError::AlreadyExists { message },
@@ -199,9 +227,23 @@ pub(crate) fn api_error(status: u16, body: &str) -> DynamicsError {
                 .or_else(|| quoted_after(&message, "An undeclared property '"))
                 .or_else(|| quoted_after(&message, "The length of the '"))
                 .or_else(|| quoted_after(&message, " of '"));
-            DynamicsError::BadRequest { code, message, column }
+            DynamicsError::BadRequest {
+                code,
+                message,
+                column,
+            }
         }
         _ => DynamicsError::Status { status, message },
+    }
+}
+
+/// Dataverse's "The user is not a member of the organization." error code.
+pub(crate) const NOT_A_MEMBER: &str = "0x80072560";
+
+fn no_application_user(status: u16) -> DynamicsError {
+    DynamicsError::NoApplicationUser {
+        status,
+        fix: "create an application user for this app (client_id) in the environment and give it a security role (Power Platform admin center > Environment > Settings > Users + permissions > Application users)".into(),
     }
 }
 
@@ -249,6 +291,33 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(e.fix().contains("prvCreateIncident"));
+    }
+
+    #[test]
+    fn both_no_application_user_answers_give_the_application_user_fix() {
+        let answers = [
+            (401, String::new()),
+            (
+                403,
+                r#"{"error":{"code":"0x80072560","message":"The user is not a member of the organization."}}"#.to_string(),
+            ),
+        ];
+        for (status, body) in answers {
+            let e = api_error(status, &body);
+            assert!(
+                matches!(e, DynamicsError::NoApplicationUser { status: s, .. } if s == status),
+                "{status}: {e:?}"
+            );
+            assert!(e.fix().starts_with("create an application user"), "{e}");
+            assert_eq!(e.cause_code(), "no_application_user");
+            assert!(!e.is_retryable());
+        }
+        // Any other 403 stays a privilege problem.
+        let e = api_error(
+            403,
+            r#"{"error":{"code":"0x80040220","message":"is missing prvReadQueue privilege"}}"#,
+        );
+        assert_eq!(e.cause_code(), "missing_privilege", "{e:?}");
     }
 
     #[test]

@@ -14,11 +14,13 @@
 mod client;
 mod credentials;
 mod error;
+mod security;
 pub mod wire;
 
 pub use client::{CaseRequest, CaseResult, DataverseClient, IncidentState, Owner, RetryPolicy};
 pub use credentials::{Credentials, Secret};
 pub use error::DynamicsError;
+pub use security::{Depth, Me, Ownership, UserPrivilege};
 
 /// Namespace for ids mailcase derives (incidents, contacts, notes), so retries hit the same ids.
 pub const ID_NAMESPACE: uuid::Uuid =

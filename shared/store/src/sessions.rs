@@ -13,6 +13,7 @@
 //! | `index/subject/<sha256>.json` | create-once, then `If-Match` | customer + thread subject -> open session |
 //! | `unfiled/<key>.json` | create-once | mail not filed (auto-reply, bounce, ...) with its reason |
 //! | `rejected/<name>.json` | create-once | input that can never be processed |
+//! | `failures/<yyyymmddThhmmssZ>-<kind>-<hash>.json` | create-once | a failed handoff request or rejected input: cause code, error, fix, ids (`app::status`) |
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};

@@ -1,13 +1,14 @@
 //! The emulated organisation: records, validation with the real status codes and error bodies,
 //! and one `execute` used by direct requests and by `$batch` parts alike.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::odata;
 use crate::schema::{Kind, Table, stock};
+use crate::security::Role;
 
 /// A response before it becomes HTTP.
 #[derive(Debug, Clone)]
@@ -68,17 +69,19 @@ pub struct Db {
     pub tables: BTreeMap<&'static str, Table>,
     /// Records by entity set.
     pub records: BTreeMap<String, BTreeMap<Uuid, Map<String, Value>>>,
-    /// Privileges revoked from the application user.
-    pub revoked: BTreeSet<String>,
+    /// The application user's security role (full by default).
+    pub role: Role,
     /// The application user.
     pub user_id: Uuid,
+    /// The application user's (root) business unit.
+    pub business_unit: Uuid,
     /// Base URL (for OData-EntityId and @odata.context).
     pub base_url: String,
     seq: u64,
 }
 
 impl Db {
-    pub(crate) fn new(base_url: String, user_id: Uuid) -> Db {
+    pub(crate) fn new(base_url: String, user_id: Uuid, business_unit: Uuid) -> Db {
         let tables = stock();
         let records = tables
             .values()
@@ -87,8 +90,9 @@ impl Db {
         Db {
             tables,
             records,
-            revoked: BTreeSet::new(),
+            role: Role::full(),
             user_id,
+            business_unit,
             base_url,
             seq: 0,
         }
@@ -117,26 +121,6 @@ impl Db {
         format!("{}/api/data/v9.2/", self.base_url)
     }
 
-    fn privilege(&self, verb: &str, t: &Table) -> Result<(), Resp> {
-        let name = format!("prv{verb}{}", t.privilege);
-        if self.revoked.contains(&name) {
-            return Err(error(
-                403,
-                "0x80040220",
-                &format!(
-                    "Principal user (Id={}, type=8, roleCount=1, privilegeCount=612, accessMode=4, MetadataCachePrivilegesCount=0, BusinessUnitId={}), is missing {name} privilege (Id={}) on OTC={} for entity '{}'. context.Caller={}",
-                    self.user_id,
-                    Uuid::nil(),
-                    Uuid::new_v5(&Uuid::nil(), name.as_bytes()),
-                    t.otc,
-                    t.logical,
-                    self.user_id
-                ),
-            ));
-        }
-        Ok(())
-    }
-
     /// Run one request against the state.
     pub fn execute(&mut self, req: &Req) -> Resp {
         match self.route(req) {
@@ -151,7 +135,7 @@ impl Db {
                 200,
                 json!({
                     "@odata.context": format!("{}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse", self.api()),
-                    "BusinessUnitId": Uuid::new_v5(&Uuid::nil(), b"bu").to_string(),
+                    "BusinessUnitId": self.business_unit.to_string(),
                     "UserId": self.user_id.to_string(),
                     "OrganizationId": Uuid::new_v5(&Uuid::nil(), b"org").to_string(),
                 }),
@@ -195,6 +179,11 @@ impl Db {
             ("POST", Some(qid), Some("Microsoft.Dynamics.CRM.AddToQueue")) if set == "queues" => {
                 self.add_to_queue(qid, req)
             }
+            ("GET", Some(uid), Some("Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"))
+                if set == "systemusers" =>
+            {
+                self.retrieve_user_privileges(uid)
+            }
             (_, _, Some(a)) => Err(error(
                 400,
                 "0x80060888",
@@ -205,7 +194,10 @@ impl Db {
             ("POST", None, None) => self.create_post(&table, req),
             ("PATCH", Some(id), None) => self.patch(&table, id, req),
             ("DELETE", Some(id), None) => {
-                self.privilege("Delete", &table)?;
+                self.require("Delete", &table, None)?;
+                if let Some(r) = self.records.get(set).and_then(|m| m.get(&id)) {
+                    self.require("Delete", &table, Some(self.scope_of(&table, r)))?;
+                }
                 match self.records.get_mut(set).and_then(|r| r.remove(&id)) {
                     Some(_) => Ok(Resp::empty(204)),
                     None => Err(not_found(&table, id)),
@@ -216,7 +208,7 @@ impl Db {
     }
 
     fn list(&self, t: &Table, req: &Req) -> Result<Resp, Resp> {
-        self.privilege("Read", t)?;
+        self.require("Read", t, None)?;
         let select = select_of(t, req)?;
         let filter = match req.query.get("$filter") {
             Some(f) => Some(odata::parse_filter(f).map_err(|m| error(400, "0x80040203", &m))?),
@@ -246,6 +238,7 @@ impl Db {
             .map(|m| {
                 m.values()
                     .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
+                    .filter(|r| self.can_read(t, r))
                     .take(top)
                     .map(|r| project(r, &select))
                     .collect()
@@ -258,13 +251,14 @@ impl Db {
     }
 
     fn read(&self, t: &Table, id: Uuid, req: &Req) -> Result<Resp, Resp> {
-        self.privilege("Read", t)?;
+        self.require("Read", t, None)?;
         let select = select_of(t, req)?;
         let r = self
             .records
             .get(t.set)
             .and_then(|m| m.get(&id))
             .ok_or_else(|| not_found(t, id))?;
+        self.require("Read", t, Some(self.scope_of(t, r)))?;
         let mut v = project(r, &select);
         if let Some(o) = v.as_object_mut() {
             o.insert(
@@ -316,13 +310,18 @@ impl Db {
             return Err(not_found(t, id));
         }
         if exists {
-            self.privilege("Write", t)?;
-            if t.logical == "incident"
-                && let Some(current) = self.records.get(t.set).and_then(|m| m.get(&id))
-            {
-                crate::states::check_incident_update(current, &body)?;
+            let current = self
+                .records
+                .get(t.set)
+                .and_then(|m| m.get(&id))
+                .cloned()
+                .unwrap_or_default();
+            let scope = self.check_update(t, &current, &body)?;
+            if t.logical == "incident" {
+                crate::states::check_incident_update(&current, &body)?;
             }
             let fields = self.validate(t, &body)?;
+            self.check_binds(t, &body, scope)?;
             if let Some(r) = self.records.get_mut(t.set).and_then(|m| m.get_mut(&id)) {
                 for (k, v) in fields {
                     r.insert(k, v);
@@ -364,8 +363,11 @@ impl Db {
     }
 
     fn create(&mut self, t: &Table, id: Uuid, body: Map<String, Value>) -> Result<(), Resp> {
-        self.privilege("Create", t)?;
+        self.check_create(t, &body)?;
         let mut fields = self.validate(t, &body)?;
+        let owner = Db::bound_owner(&body).unwrap_or(self.user_id);
+        let scope = self.owner_scope(owner);
+        self.check_binds(t, &body, scope)?;
         if t.logical == "incident" && !fields.contains_key("_customerid_value") {
             return Err(error(
                 400,
@@ -385,6 +387,15 @@ impl Db {
         );
         fields.insert("_createdby_value".into(), json!(self.user_id.to_string()));
         fields.insert("modifiedon".into(), json!(crate::states::now_utc()));
+        if !matches!(t.logical, "systemuser" | "team" | "businessunit") {
+            fields
+                .entry("_ownerid_value")
+                .or_insert(json!(owner.to_string()));
+            fields.insert(
+                "_owningbusinessunit_value".into(),
+                json!(self.owner_scope(owner).business_unit.to_string()),
+            );
+        }
         match t.logical {
             "incident" => {
                 let suffix: String = id
@@ -401,9 +412,6 @@ impl Db {
                 fields.entry("statecode").or_insert(json!(0));
                 fields.entry("statuscode").or_insert(json!(1));
                 fields.entry("prioritycode").or_insert(json!(2));
-                fields
-                    .entry("_ownerid_value")
-                    .or_insert(json!(self.user_id.to_string()));
             }
             "contact" => {
                 let first = fields
@@ -549,17 +557,12 @@ impl Db {
     }
 
     fn add_to_queue(&mut self, queue: Uuid, req: &Req) -> Result<Resp, Resp> {
-        let qt = self
-            .tables
-            .get("queueitem")
-            .cloned()
-            .ok_or_else(|| error(500, "", "schema"))?;
-        self.privilege("Create", &qt)?;
         let queue_table = self
             .tables
             .get("queue")
             .cloned()
             .ok_or_else(|| error(500, "", "schema"))?;
+        self.require("AppendTo", &queue_table, None)?;
         if !self.exists("queues", queue) {
             return Err(not_found(&queue_table, queue));
         }
@@ -596,6 +599,7 @@ impl Db {
         if !self.exists("incidents", incident) {
             return Err(not_found(&it, incident));
         }
+        self.check_add_to_queue(queue, incident)?;
         // One queue item per case: the same queue returns it, another queue moves it.
         let existing = self.records.get("queueitems").and_then(|m| {
             m.iter()

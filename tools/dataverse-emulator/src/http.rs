@@ -27,6 +27,8 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/_admin/latency", post(admin_latency))
         .route("/_admin/revoke", post(admin_revoke))
         .route("/_admin/grant", post(admin_grant))
+        .route("/_admin/role", post(admin_role))
+        .route("/_admin/no_application_user", post(admin_no_app_user))
         .fallback(api)
         .with_state(state)
 }
@@ -214,7 +216,14 @@ async fn api(
         .tokens
         .get(bearer)
         .is_some_and(|exp| Instant::now() < *exp);
-    if !valid || s.no_application_user {
+    if valid && s.no_application_user == Some(403) {
+        return json_response(
+            403,
+            &json!({"error": {"code": "0x80072560", "message": "The user is not a member of the organization."}}),
+            &[],
+        );
+    }
+    if !valid || s.no_application_user.is_some() {
         let authority = format!("{}/{}/oauth2/authorize", s.db.base_url, s.cfg.tenant_id);
         return json_response(
             401,
@@ -330,7 +339,7 @@ async fn admin_latency(AxState(state): AxState<Shared>, body: Bytes) -> Response
 async fn admin_revoke(AxState(state): AxState<Shared>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Some(p) = v.get("privilege").and_then(Value::as_str) {
-        lock(&state).db.revoked.insert(p.to_string());
+        lock(&state).db.role.privileges.remove(p);
     }
     json_response(204, &Value::Null, &[])
 }
@@ -338,7 +347,55 @@ async fn admin_revoke(AxState(state): AxState<Shared>, body: Bytes) -> Response 
 async fn admin_grant(AxState(state): AxState<Shared>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Some(p) = v.get("privilege").and_then(Value::as_str) {
-        lock(&state).db.revoked.remove(p);
+        lock(&state)
+            .db
+            .role
+            .privileges
+            .insert(p.to_string(), crate::Depth::Global);
     }
+    json_response(204, &Value::Null, &[])
+}
+
+/// `{"without": ["prvCreateIncident"], "depths": {"prvAppendToQueue": "Basic"}}`: the full role
+/// less `without`, with `depths` changed (a fresh role each call).
+async fn admin_role(AxState(state): AxState<Shared>, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut role = crate::Role::full();
+    for p in v
+        .get("without")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        role = role.without(p);
+    }
+    if let Some(depths) = v.get("depths").and_then(Value::as_object) {
+        for (p, d) in depths {
+            match d.as_str().and_then(crate::Depth::parse) {
+                Some(d) => role = role.with(p, d),
+                None => {
+                    return json_response(
+                        400,
+                        &json!({"error": {"code": "", "message": format!("unknown depth for {p}: use Basic, Local, Deep or Global")}}),
+                        &[],
+                    );
+                }
+            }
+        }
+    }
+    lock(&state).db.role = role;
+    json_response(204, &Value::Null, &[])
+}
+
+/// `{"status": 401}`, `{"status": 403}` or `{"status": null}`.
+async fn admin_no_app_user(AxState(state): AxState<Shared>, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let status = v
+        .get("status")
+        .and_then(Value::as_u64)
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|n| matches!(n, 401 | 403));
+    lock(&state).no_application_user = status;
     json_response(204, &Value::Null, &[])
 }

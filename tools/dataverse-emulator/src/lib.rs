@@ -16,6 +16,12 @@
 //!   (400 `0x80048d19`), value outside the option set (400 `0x8004431a`), string too long
 //!   (400 `0x80044331`), missing customer on an incident (400 `0x80040203`), unknown bind target
 //!   (404 `0x80040217`), missing privilege (403 `0x80040220` naming e.g. `prvCreateIncident`).
+//! - Security roles with privilege depths, enforced on every request (reads, creates, updates,
+//!   binds' Append/AppendTo, Assign on the owner, AddToQueue), and
+//!   `systemusers(id)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()` (`security.rs`). The
+//!   application user has a complete role unless a test sets another ([`Emulator::set_role`]).
+//! - No application user: 401 (empty body, `WWW-Authenticate`) or 403 `0x80072560` "The user
+//!   is not a member of the organization." ([`Emulator::set_no_application_user_answer`]).
 //! - Service protection on demand: 429 with `Retry-After` (`0x80072322`), 503, added latency;
 //!   or a random fraction of requests throttled, failing, slow or losing their answer (`chaos.rs`).
 //!
@@ -32,6 +38,7 @@ mod db;
 mod http;
 mod odata;
 mod schema;
+mod security;
 mod states;
 
 use std::collections::BTreeMap;
@@ -45,6 +52,7 @@ use uuid::Uuid;
 pub use chaos::{Chaos, ChaosKind};
 pub use db::Db;
 pub use schema::Kind;
+pub use security::{Depth, Role};
 
 /// Seeded facts of the emulated organisation.
 #[derive(Debug, Clone)]
@@ -94,7 +102,9 @@ pub(crate) struct State {
     pub tokens: BTreeMap<String, std::time::Instant>,
     pub faults: Vec<Fault>,
     pub latency: Duration,
-    pub no_application_user: bool,
+    /// `Some(401)` or `Some(403)`: answer every API request as for an app without an
+    /// application user.
+    pub no_application_user: Option<u16>,
     pub counts: BTreeMap<String, u64>,
     pub chaos: Option<chaos::Active>,
 }
@@ -108,6 +118,8 @@ pub struct Seeds {
     pub user_id: Uuid,
     /// A team ("Support Team").
     pub team_id: Uuid,
+    /// The root business unit (the application user's, the queue's and the team's).
+    pub business_unit_id: Uuid,
 }
 
 /// A running emulator.
@@ -129,26 +141,39 @@ impl Emulator {
             queue_id: Uuid::new_v5(&Uuid::nil(), b"queue:support"),
             user_id: Uuid::new_v5(&Uuid::nil(), b"user:app"),
             team_id: Uuid::new_v5(&Uuid::nil(), b"team:support"),
+            business_unit_id: Uuid::new_v5(&Uuid::nil(), b"bu"),
         };
-        let mut db = Db::new(base_url, seeds.user_id);
+        let bu = seeds.business_unit_id.to_string();
+        let mut db = Db::new(base_url, seeds.user_id, seeds.business_unit_id);
+        db.seed(
+            "businessunits",
+            seeds.business_unit_id,
+            obj(json!({"name": "Contoso"})),
+        );
+        // The queue belongs to the support team, not to the application user: a role whose
+        // prvAppendToQueue is only User (Basic) depth cannot add cases to it.
         db.seed(
             "queues",
             seeds.queue_id,
-            obj(json!({"name": "Support Queue"})),
+            obj(json!({"name": "Support Queue", "_ownerid_value": seeds.team_id.to_string(), "_owningbusinessunit_value": bu})),
         );
         db.seed(
             "systemusers",
             seeds.user_id,
-            obj(json!({"fullname": "# mailcase application user"})),
+            obj(json!({"fullname": "# mailcase application user", "_businessunitid_value": bu})),
         );
-        db.seed("teams", seeds.team_id, obj(json!({"name": "Support Team"})));
+        db.seed(
+            "teams",
+            seeds.team_id,
+            obj(json!({"name": "Support Team", "_businessunitid_value": bu})),
+        );
         let state = Arc::new(Mutex::new(State {
             db,
             cfg: cfg.clone(),
             tokens: BTreeMap::new(),
             faults: Vec::new(),
             latency: Duration::ZERO,
-            no_application_user: false,
+            no_application_user: None,
             counts: BTreeMap::new(),
             chaos: None,
         }));
@@ -205,19 +230,39 @@ impl Emulator {
         self.with(|s| s.latency = latency);
     }
 
-    /// Remove a privilege (e.g. `prvCreateIncident`) from the application user.
+    /// Remove a privilege (e.g. `prvCreateIncident`) from the application user's role.
     pub fn revoke(&self, privilege: &str) {
-        self.with(|s| s.db.revoked.insert(privilege.to_string()));
+        self.with(|s| s.db.role.privileges.remove(privilege));
     }
 
-    /// Give a privilege back.
+    /// Give a privilege back (at Organization depth).
     pub fn grant(&self, privilege: &str) {
-        self.with(|s| s.db.revoked.remove(privilege));
+        self.with(|s| {
+            s.db.role
+                .privileges
+                .insert(privilege.to_string(), Depth::Global)
+        });
     }
 
-    /// Simulate an app registration without an application user in the environment.
+    /// Replace the application user's security role.
+    pub fn set_role(&self, role: Role) {
+        self.with(|s| s.db.role = role);
+    }
+
+    /// The application user's security role.
+    pub fn role(&self) -> Role {
+        self.with(|s| s.db.role.clone())
+    }
+
+    /// Simulate an app registration without an application user in the environment (401).
     pub fn set_no_application_user(&self, on: bool) {
-        self.with(|s| s.no_application_user = on);
+        self.with(|s| s.no_application_user = on.then_some(401));
+    }
+
+    /// The same with the answer chosen: `Some(401)`, `Some(403)` (`0x80072560`, "The user is
+    /// not a member of the organization."), or `None` for a working application user.
+    pub fn set_no_application_user_answer(&self, status: Option<u16>) {
+        self.with(|s| s.no_application_user = status);
     }
 
     /// Add a custom incident column (e.g. a choice `new_customerpriority`).

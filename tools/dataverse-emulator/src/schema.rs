@@ -209,7 +209,8 @@ pub fn stock() -> BTreeMap<&'static str, Table> {
         set: "queueitems",
         key: "queueitemid",
         otc: 2029,
-        privilege: "QueueItem",
+        // No privileges of their own: prvReadQueue / prvAppendToQueue cover queue items.
+        privilege: "Queue",
         columns: BTreeMap::new(),
         navs: BTreeMap::new(),
     };
@@ -235,6 +236,14 @@ pub fn stock() -> BTreeMap<&'static str, Table> {
         ),
         ("team", "teams", "teamid", 9, "name", "Team"),
         ("account", "accounts", "accountid", 1, "name", "Account"),
+        (
+            "businessunit",
+            "businessunits",
+            "businessunitid",
+            10,
+            "name",
+            "BusinessUnit",
+        ),
     ] {
         let mut tb = Table {
             logical,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod logging;
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +17,10 @@ mod cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log to stderr: -v info, -vv debug (each Dataverse and AWS request), -vvv trace;
+    /// RUST_LOG, when set, wins.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -43,10 +48,14 @@ enum Command {
     Work(cmd::work::Args),
     /// Show what a handoff of a session would give the case, creating nothing.
     Triage(cmd::triage::Args),
+    /// What mailcase did lately: mail filed and not, rejected input, handoffs done and failed
+    /// (with the fix), follow-ups pending, dead-letter queue depth, the email channel.
+    Status(cmd::status::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,6 +79,7 @@ fn main() -> ExitCode {
             Command::Verify(args) => cmd::verify::run(&args).await,
             Command::Work(args) => cmd::work::run(&args).await,
             Command::Triage(args) => cmd::triage::run(&args).await,
+            Command::Status(args) => cmd::status::run(&args).await,
         }
     });
     match result {

@@ -241,7 +241,7 @@ async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
     );
     assert!(
         run.stdout
-            .contains("checks: 6 ok, 2 failed, 1 warned, 9 skipped"),
+            .contains("checks: 6 ok, 2 failed, 1 warned, 10 skipped"),
         "{}",
         run.stdout
     );

@@ -44,7 +44,7 @@ pub async fn credentials(file: Option<&PathBuf>) -> anyhow::Result<Credentials> 
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
         None => {
             let id = std::env::var("DYNAMICS_SECRET_ID").map_err(|_| anyhow::anyhow!("give --credentials FILE or set DYNAMICS_SECRET_ID to the Secrets Manager secret"))?;
-            adapters::read_secret(&super::worker::aws().await, &id)
+            adapters::read_secret(&crate::logging::aws_config().await, &id)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?
         }

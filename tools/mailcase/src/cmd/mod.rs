@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod parse;
 pub mod reply;
 pub mod sessions;
+pub mod status;
 pub mod store;
 pub mod strip;
 pub mod triage;

@@ -80,7 +80,7 @@ async fn send<O: ObjectStore, S: MailSender>(
 /// for a bucket store (or with `--ses`), into the store's outbox for a directory store.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.ses || args.store.bucket.is_some() {
-        let aws = aws_config::load_from_env().await;
+        let aws = crate::logging::aws_config().await;
         let sender = ses::SesSender::from_conf(&aws);
         with_sessions!(args.store, |sessions| send(&sessions, &sender, args).await)
     } else {

@@ -39,7 +39,7 @@ pub enum Opened {
 pub async fn open(args: &StoreArgs) -> anyhow::Result<Opened> {
     Ok(match &args.bucket {
         Some(bucket) => {
-            let aws = aws_config::load_from_env().await;
+            let aws = crate::logging::aws_config().await;
             Opened::S3(Sessions::new(S3ObjectStore::from_conf(&aws, bucket, None)))
         }
         None => {

@@ -43,7 +43,7 @@ async fn send_test<O: store::ObjectStore>(
     let support = support.map(mail::normalise_address).ok_or_else(|| {
         anyhow::anyhow!("--send-test needs --support-address (or SUPPORT_ADDRESS)")
     })?;
-    let aws = aws_config::load_from_env().await;
+    let aws = crate::logging::aws_config().await;
     let sender = ses::SesSender::from_conf(&aws);
     let from = mail::Mailbox {
         name: None,
@@ -99,7 +99,7 @@ impl EmailIdentities for SesIdentities {
 /// SES, or why its check is skipped: a local `--store` without AWS region or credentials skips
 /// it; with `--bucket` AWS is expected, so failures are reported by the check itself.
 async fn identities(args: &Args) -> Result<SesIdentities, String> {
-    let aws = aws_config::load_from_env().await;
+    let aws = crate::logging::aws_config().await;
     if args.store.bucket.is_none() {
         if aws.region().is_none() {
             return Err("AWS is not configured (no region) and the store is local: SES not checked; set AWS_REGION (and credentials) to check it".into());
