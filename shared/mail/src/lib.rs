@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod cid;
 pub mod classify;
 pub mod compose;
 pub mod forward;
@@ -27,6 +28,7 @@ mod parse;
 mod repair;
 pub mod strip;
 pub mod subject;
+pub mod tnef;
 
 pub use model::{
     Attachment, Disposition, ForwardingConfirmation, InboundMessage, Mailbox, ParseOptions,
