@@ -123,9 +123,9 @@ pub struct DataverseClient {
     retries: AtomicU64,
 }
 
-struct Answer {
-    status: StatusCode,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: String,
 }
 
 impl DataverseClient {
@@ -251,7 +251,7 @@ impl DataverseClient {
     }
 
     /// Send one Web API request with retries. `path` is relative to `/api/data/v9.2/`.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -342,7 +342,7 @@ impl DataverseClient {
         }
     }
 
-    async fn get_json(&self, path: &str) -> Result<Option<Value>, DynamicsError> {
+    pub(crate) async fn get_json(&self, path: &str) -> Result<Option<Value>, DynamicsError> {
         let a = self.send(Method::GET, path, &[], None).await?;
         match a.status.as_u16() {
             200 => serde_json::from_str(&a.body)
@@ -426,7 +426,11 @@ impl DataverseClient {
         .await
     }
 
-    async fn create_only(&self, path: &str, body: &Value) -> Result<bool, DynamicsError> {
+    pub(crate) async fn create_only(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<bool, DynamicsError> {
         let a = self
             .send(
                 Method::PATCH,

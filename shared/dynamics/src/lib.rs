@@ -14,11 +14,13 @@
 mod client;
 mod credentials;
 mod error;
+mod files;
 pub mod wire;
 
 pub use client::{CaseRequest, CaseResult, DataverseClient, IncidentState, Owner, RetryPolicy};
 pub use credentials::{Credentials, Secret};
 pub use error::DynamicsError;
+pub use files::{BLOCK_THRESHOLD, FileNote, OrgFileLimits};
 
 /// Namespace for ids mailcase derives (incidents, contacts, notes), so retries hit the same ids.
 pub const ID_NAMESPACE: uuid::Uuid =

@@ -74,6 +74,8 @@ pub struct Db {
     pub user_id: Uuid,
     /// Base URL (for OData-EntityId and @odata.context).
     pub base_url: String,
+    /// Upload limits and block uploads (`files.rs`).
+    pub files: crate::files::Files,
     seq: u64,
 }
 
@@ -90,6 +92,7 @@ impl Db {
             revoked: BTreeSet::new(),
             user_id,
             base_url,
+            files: crate::files::Files::default(),
             seq: 0,
         }
     }
@@ -159,6 +162,9 @@ impl Db {
         }
         if let Some(rest) = path.strip_prefix("EntityDefinitions(") {
             return self.metadata(rest);
+        }
+        if let Some(r) = crate::files::route(self, req, path) {
+            return r;
         }
         let (head, action) = match path.split_once('/') {
             Some((h, a)) => (h, Some(a)),
@@ -420,6 +426,10 @@ impl Db {
 
     /// Check a write body column by column, as Dataverse does, and turn binds into lookups.
     fn validate(&self, t: &Table, body: &Map<String, Value>) -> Result<Map<String, Value>, Resp> {
+        let derived = match t.logical {
+            "annotation" => crate::files::check_note(self, body)?,
+            _ => Map::new(),
+        };
         let mut out = Map::new();
         for (k, v) in body {
             if k.starts_with('@') || k == t.key {
@@ -538,6 +548,7 @@ impl Db {
             }
             out.insert(k.clone(), v.clone());
         }
+        out.extend(derived);
         Ok(out)
     }
 

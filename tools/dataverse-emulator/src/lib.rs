@@ -16,6 +16,8 @@
 //!   (400 `0x80048d19`), value outside the option set (400 `0x8004431a`), string too long
 //!   (400 `0x80044331`), missing customer on an incident (400 `0x80040203`), unknown bind target
 //!   (404 `0x80040217`), missing privilege (403 `0x80040220` naming e.g. `prvCreateIncident`).
+//! - Files on notes (`files.rs`): `organizations` upload limits, Base64/size/blocked-extension
+//!   checks of `documentbody`/`filename`, block upload actions.
 //! - Service protection on demand: 429 with `Retry-After` (`0x80072322`), 503, added latency;
 //!   or a random fraction of requests throttled, failing, slow or losing their answer (`chaos.rs`).
 //!
@@ -29,6 +31,7 @@
 mod batch;
 mod chaos;
 mod db;
+mod files;
 mod http;
 mod odata;
 mod schema;
@@ -151,7 +154,10 @@ impl Emulator {
             counts: BTreeMap::new(),
             chaos: None,
         }));
-        let app = chaos::layer(http::router(state.clone()), state.clone());
+        let app = chaos::layer(
+            files::allow_large_bodies(http::router(state.clone())),
+            state.clone(),
+        );
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
