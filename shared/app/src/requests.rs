@@ -108,6 +108,8 @@ pub struct Worker<O, S> {
     pub session_url_template: Option<String>,
     /// Column limits, read once.
     pub limits: LimitsCache,
+    /// `ATTACHMENTS`: list (default) or upload onto the case.
+    pub attachments: crate::attachments::Mode,
     /// Outbound mail.
     pub sender: S,
     /// `SUPPORT_ADDRESS`, `HANDOFF_ACK`, `HANDOFF_ACK_TEMPLATE`.
@@ -140,6 +142,7 @@ impl<O, S> Worker<O, S> {
             routing: Routing::from_settings(settings, Policy::Manual),
             session_url_template: settings.session_url_template.clone(),
             limits: LimitsCache::default(),
+            attachments: crate::attachments::Mode::default(),
             sender,
             reply,
             queue: None,
@@ -248,13 +251,14 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             },
             ..Request::default()
         };
-        let out = crate::handoff::run(
+        let out = crate::handoff::run_with(
             &self.sessions,
             &self.crm,
             &settings,
             &self.limits,
             &request,
             now,
+            self.attachments,
         )
         .await
         .map_err(|e| Failure::handoff(&e))?;
@@ -329,13 +333,14 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
     }
 
     async fn followup(&self, req: &Request, now: i64) -> Result<Value, Failure> {
-        let out = crate::handoff::run(
+        let out = crate::handoff::run_with(
             &self.sessions,
             &self.crm,
             &Settings::default(),
             &self.limits,
             req,
             now,
+            self.attachments,
         )
         .await
         .map_err(|e| Failure::handoff(&e))?;
