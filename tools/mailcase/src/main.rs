@@ -43,6 +43,8 @@ enum Command {
     Work(cmd::work::Args),
     /// Show what a handoff of a session would give the case, creating nothing.
     Triage(cmd::triage::Args),
+    /// List a session's attachments with what happened to each; --out writes the originals.
+    Attachments(cmd::attachments::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             Command::Verify(args) => cmd::verify::run(&args).await,
             Command::Work(args) => cmd::work::run(&args).await,
             Command::Triage(args) => cmd::triage::run(&args).await,
+            Command::Attachments(args) => cmd::attachments::run(&args).await,
         }
     });
     match result {
