@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one moto server for all of them.
 
+mod attachments;
 mod handoff;
 mod ingest;
 mod privileges;

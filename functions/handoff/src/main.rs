@@ -18,6 +18,7 @@ async fn worker(
     let secret_id = env("DYNAMICS_SECRET_ID").ok_or("DYNAMICS_SECRET_ID is not set: name the Secrets Manager secret holding the Dynamics credentials")?;
     let routing = adapters::routing_from_env(Some(aws), env).await?;
     let settings = app::handoff::Settings::from_lookup(env)?;
+    let attachments = app::attachments::Mode::from_lookup(env)?;
     let reply = app::reply::ReplySettings::from_lookup(env, false)?;
     let events: Box<dyn app::ports::EventSink> = match env("EVENT_BUS") {
         Some(bus) => Box::new(adapters::EventBridgeSink::new(aws, &bus)),
@@ -44,6 +45,7 @@ async fn worker(
         session_url_template: settings.session_url_template,
         reopen_days: settings.reopen_days,
         limits: app::handoff::LimitsCache::default(),
+        attachments,
         sender: ses::SesSender::from_conf(aws),
         reply,
         queue: env("HANDOFF_QUEUE_URL").map(|url| {

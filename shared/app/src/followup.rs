@@ -9,9 +9,11 @@ use store::sessions::{IdEntry, Sessions};
 use store::{ObjectStore, Update};
 use uuid::Uuid;
 
+use crate::attachments::{self, Mode};
 use crate::handoff::{HandoffError, LimitsCache, Outcome, continuation_id, entry_of};
 
 /// Deliver the session's pending follow-ups; returns the existing case as the outcome.
+#[allow(clippy::too_many_arguments)]
 pub async fn deliver<O: ObjectStore>(
     sessions: &Sessions<O>,
     crm: &DataverseClient,
@@ -20,6 +22,7 @@ pub async fn deliver<O: ObjectStore>(
     record: &HandoffRecord,
     reopen_days: u32,
     now: i64,
+    mode: Mode,
 ) -> Result<Outcome, HandoffError> {
     let mut outcome = Outcome {
         session_id: session.id.clone(),
@@ -55,6 +58,12 @@ pub async fn deliver<O: ObjectStore>(
         });
     let mut reactivated = false;
     let note_max = limits.get(crm).await.map(|l| l.note).unwrap_or(100_000);
+    // ATTACHMENTS=upload: each follow-up's files join the case, deduplicated against the whole
+    // thread (attachments.rs).
+    let files = match (mode, active || reopenable) {
+        (Mode::Upload, true) => Some(attachments::plan(session, &limits.files(crm).await?)),
+        _ => None,
+    };
     for key in &session.pending_followups {
         let Some(message) = session.messages.iter().find(|m| &m.key == key) else {
             continue;
@@ -66,13 +75,20 @@ pub async fn deliver<O: ObjectStore>(
                 reactivated = true;
                 tracing::info!(%incident_id, "closed case reactivated by the customer's mail");
             }
-            for (i, text) in transcript::follow_up(&entry_of(message), note_max)
+            let entry = match &files {
+                Some(plan) => attachments::annotate(entry_of(message), message, plan),
+                None => entry_of(message),
+            };
+            for (i, text) in transcript::follow_up(&entry, note_max)
                 .into_iter()
                 .enumerate()
             {
                 let note_id = derived_id("note", &format!("{incident_id}/followup/{key}/{i}"));
                 crm.add_note(note_id, incident_id, "Follow-up email", &text)
                     .await?;
+            }
+            if let Some(plan) = &files {
+                attachments::upload(sessions, crm, session, incident_id, plan, Some(key)).await?;
             }
             outcome.followups_noted += 1;
             outcome.followup_keys.push(key.clone());

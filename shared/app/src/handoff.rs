@@ -16,6 +16,8 @@ use tokio::sync::Mutex;
 use transcript::{Details, Entry, Thread};
 use uuid::Uuid;
 
+use crate::attachments::{self, Mode};
+
 /// The handoff request (DESIGN.md), by direct invocation or as an SQS message body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
@@ -143,14 +145,18 @@ impl Default for Limits {
     }
 }
 
-/// Process-wide cache of [`Limits`] (read once per cold start).
+/// Process-wide cache of [`Limits`] and of the org's file limits (read once per cold start).
 #[derive(Debug, Default)]
-pub struct LimitsCache(Mutex<Option<Limits>>);
+pub struct LimitsCache {
+    columns: Mutex<Option<Limits>>,
+    /// `organizations` upload limits (see `attachments.rs`).
+    pub(crate) files: Mutex<Option<dynamics::OrgFileLimits>>,
+}
 
 impl LimitsCache {
     /// The limits, reading metadata on first use; a column the metadata lacks keeps the stock value.
     pub async fn get(&self, crm: &DataverseClient) -> Result<Limits, DynamicsError> {
-        let mut guard = self.0.lock().await;
+        let mut guard = self.columns.lock().await;
         if let Some(l) = *guard {
             return Ok(l);
         }
@@ -240,8 +246,8 @@ impl HandoffError {
     }
 }
 
-/// Hand a session off (or deliver its follow-ups when it already was).
-#[tracing::instrument(skip_all, fields(session_id = %req.session_id))]
+/// Hand a session off (or deliver its follow-ups when it already was); attachments are listed,
+/// not uploaded (see [`run_with`]).
 pub async fn run<O: ObjectStore>(
     sessions: &Sessions<O>,
     crm: &DataverseClient,
@@ -249,6 +255,20 @@ pub async fn run<O: ObjectStore>(
     limits: &LimitsCache,
     req: &Request,
     now: i64,
+) -> Result<Outcome, HandoffError> {
+    run_with(sessions, crm, settings, limits, req, now, Mode::List).await
+}
+
+/// [`run`] with the `ATTACHMENTS` mode.
+#[tracing::instrument(skip_all, fields(session_id = %req.session_id))]
+pub async fn run_with<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    crm: &DataverseClient,
+    settings: &Settings,
+    limits: &LimitsCache,
+    req: &Request,
+    now: i64,
+    mode: Mode,
 ) -> Result<Outcome, HandoffError> {
     if req.session_id.trim().is_empty() {
         return Err(HandoffError::BadRequest("session_id is empty".into()));
@@ -269,6 +289,7 @@ pub async fn run<O: ObjectStore>(
             &record,
             settings.reopen_days,
             now,
+            mode,
         )
         .await;
     }
@@ -278,6 +299,12 @@ pub async fn run<O: ObjectStore>(
             session.id
         )));
     }
+    // Attachments (attachments.rs): decided before the case, so the transcript says what
+    // happened to each.
+    let files = match mode {
+        Mode::Upload => Some(attachments::plan(&session, &limits.files(crm).await?)),
+        Mode::List => None,
+    };
     let limits = limits.get(crm).await?;
     let contact_id = contact_for(crm, &session).await?;
     let handoff_id = req
@@ -288,7 +315,10 @@ pub async fn run<O: ObjectStore>(
     // One case per session: concurrent handoffs with different ids agree on the first claim.
     let handoff_id = sessions.claim_handoff(&session.id, &handoff_id).await?;
     let incident_id = derived_id("incident", &format!("{}/{handoff_id}", session.id));
-    let thread = thread_of(&session);
+    let thread = match &files {
+        Some(plan) => attachments::thread_with(&session, plan),
+        None => thread_of(&session),
+    };
     let mut details = Details {
         classification: req.classification.clone(),
         sentiment: req.sentiment.clone(),
@@ -298,6 +328,10 @@ pub async fn run<O: ObjectStore>(
             .as_ref()
             .map(|t| t.replace("{session_id}", &session.id)),
         dropped_properties: Vec::new(),
+        attachment_lines: files
+            .as_deref()
+            .map(attachments::summary_lines)
+            .unwrap_or_default(),
     };
     let mut properties = settings.ticket_properties.clone();
     // A thread continuing a closed case is its child.
@@ -367,6 +401,10 @@ pub async fn run<O: ObjectStore>(
             Err(e) => return Err(e.into()),
         }
     };
+    // Before the session is marked handed off, so a retry after a crash finishes the uploads.
+    if let Some(plan) = &files {
+        attachments::upload(sessions, crm, &session, result.incident_id, plan, None).await?;
+    }
     let record = HandoffRecord {
         handoff_id,
         dynamics365_incident_id: result.incident_id.to_string(),
@@ -408,6 +446,7 @@ pub async fn run<O: ObjectStore>(
             &record,
             settings.reopen_days,
             now,
+            mode,
         )
         .await?;
         outcome.followups_noted = delivered.followups_noted;

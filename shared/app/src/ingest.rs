@@ -420,6 +420,9 @@ async fn file<O: ObjectStore>(
             inline: a.inline,
             winmail: a.winmail,
             key: akey,
+            sha256: Some(store::sessions::digest_bytes(&a.content)),
+            content_id: a.content_id.clone(),
+            referenced: a.referenced,
         });
     }
     for a in &mut stored.attachments {

@@ -6,6 +6,7 @@
 //! No AWS SDK, HTTP or clock here: functions and tools build the adapters and pass time in.
 #![warn(missing_docs)]
 
+pub mod attachments;
 pub mod channel;
 pub mod events;
 pub mod flood;

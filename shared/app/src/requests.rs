@@ -115,6 +115,8 @@ pub struct Worker<O, S> {
     pub reopen_days: u32,
     /// Column limits, read once.
     pub limits: LimitsCache,
+    /// `ATTACHMENTS`: list (default) or upload onto the case.
+    pub attachments: crate::attachments::Mode,
     /// Outbound mail.
     pub sender: S,
     /// `SUPPORT_ADDRESS`, `HANDOFF_ACK`, `HANDOFF_ACK_TEMPLATE`.
@@ -148,6 +150,7 @@ impl<O, S> Worker<O, S> {
             session_url_template: settings.session_url_template.clone(),
             reopen_days: settings.reopen_days,
             limits: LimitsCache::default(),
+            attachments: crate::attachments::Mode::default(),
             sender,
             reply,
             queue: None,
@@ -278,13 +281,14 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             },
             ..Request::default()
         };
-        let out = Box::pin(crate::handoff::run(
+        let out = Box::pin(crate::handoff::run_with(
             &self.sessions,
             &self.crm,
             &settings,
             &self.limits,
             &request,
             now,
+            self.attachments,
         ))
         .await
         .map_err(|e| Failure::handoff(&e))?;
@@ -359,7 +363,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
     }
 
     async fn followup(&self, req: &Request, now: i64) -> Result<Value, Failure> {
-        let out = Box::pin(crate::handoff::run(
+        let out = Box::pin(crate::handoff::run_with(
             &self.sessions,
             &self.crm,
             &Settings {
@@ -369,6 +373,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             &self.limits,
             req,
             now,
+            self.attachments,
         ))
         .await
         .map_err(|e| Failure::handoff(&e))?;

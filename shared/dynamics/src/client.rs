@@ -125,9 +125,9 @@ pub struct DataverseClient {
     retries: AtomicU64,
 }
 
-struct Answer {
-    status: StatusCode,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: String,
 }
 
 impl DataverseClient {
@@ -261,7 +261,7 @@ impl DataverseClient {
     }
 
     /// Send one Web API request with retries. `path` is relative to `/api/data/v9.2/`.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -446,7 +446,11 @@ impl DataverseClient {
         .await
     }
 
-    async fn create_only(&self, path: &str, body: &Value) -> Result<bool, DynamicsError> {
+    pub(crate) async fn create_only(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<bool, DynamicsError> {
         let a = self
             .send(
                 Method::PATCH,

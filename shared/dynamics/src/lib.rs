@@ -14,12 +14,14 @@
 mod client;
 mod credentials;
 mod error;
+mod files;
 mod security;
 pub mod wire;
 
 pub use client::{CaseRequest, CaseResult, DataverseClient, IncidentState, Owner, RetryPolicy};
 pub use credentials::{Credentials, Secret};
 pub use error::DynamicsError;
+pub use files::{BLOCK_THRESHOLD, FileNote, OrgFileLimits};
 pub use security::{Depth, Me, Ownership, UserPrivilege};
 
 /// Namespace for ids mailcase derives (incidents, contacts, notes), so retries hit the same ids.

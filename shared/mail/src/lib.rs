@@ -21,6 +21,7 @@
 
 mod address;
 mod body;
+pub mod cid;
 pub mod classify;
 pub mod compose;
 pub mod forward;
@@ -29,6 +30,7 @@ mod parse;
 mod repair;
 pub mod strip;
 pub mod subject;
+pub mod tnef;
 
 pub use model::{
     Attachment, Disposition, ForwardingConfirmation, InboundMessage, Mailbox, ParseOptions,

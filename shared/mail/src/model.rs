@@ -41,6 +41,13 @@ pub struct Attachment {
     /// attachments are not decoded.
     #[serde(default)]
     pub winmail: bool,
+    /// `Content-ID` without angle brackets, when the part has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// The HTML body shows this part through a `cid:` reference (a signature logo, a
+    /// tracking pixel, a pasted picture): see [`crate::cid`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub referenced: bool,
     /// Decoded content; not serialised (stored separately by the store).
     #[serde(skip)]
     pub content: Vec<u8>,

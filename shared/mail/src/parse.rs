@@ -169,6 +169,12 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
     let subject = msg.subject().map(crate::compose::clean);
     let (mut text, mut plain) = body_text(msg);
     let mut attachments = attachments(msg);
+    // Outlook's winmail.dat unpacked, cid: references from the HTML marked (tnef.rs, cid.rs).
+    crate::tnef::expand(&mut attachments);
+    crate::cid::mark_referenced(
+        &mut attachments,
+        msg.html_bodies().filter_map(|p| p.text_contents()),
+    );
     if matches!(plain, BodyKind::None)
         && let Some((t, kind, recovered)) = repair::body_from_attachments(&mut attachments)
     {
@@ -400,6 +406,8 @@ fn attachment(index: usize, part: &MessagePart<'_>) -> Attachment {
         size: content.len() as u64,
         inline,
         winmail,
+        content_id: part.content_id().map(crate::cid::clean_id),
+        referenced: false,
         content,
     }
 }

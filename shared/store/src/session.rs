@@ -49,6 +49,16 @@ pub struct AttachmentRef {
     pub winmail: bool,
     /// Store key of the content.
     pub key: String,
+    /// Hex SHA-256 of the content (the same file in several messages is one file); absent in
+    /// sessions stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// `Content-ID` of the part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// The HTML body shows the part through `cid:` (signature logo, tracking pixel).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub referenced: bool,
 }
 
 /// One message of a session: enough to render the transcript without reading anything else.

@@ -9,6 +9,7 @@
 //! | `sessions/<sid>/messages/<key>.json` | create-once | the whole parsed message (text, headers) |
 //! | `sessions/<sid>/attachments/<key>/<n>-<name>` | create-once | attachment bytes |
 //! | `sessions/<sid>/handoff.json` | create-once | the handoff id every handoff of the session uses (one case per session) |
+//! | `sessions/<sid>/uploads/<key>-<n>.json` | replaced when it changes | what happened to that attachment on the case (`app::attachments`) |
 //! | `index/message-id/<sha256>.json` | create-once | Message-ID -> session (also ids only referenced so far) |
 //! | `index/subject/<sha256>.json` | create-once, then `If-Match` | customer + thread subject -> open session |
 //! | `unfiled/<key>.json` | create-once | mail not filed (auto-reply, bounce, ...) with its reason |
@@ -57,6 +58,11 @@ pub struct SubjectEntry {
 /// Hex SHA-256 of `s`, used to turn header values into fixed, safe keys.
 pub fn digest(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Hex SHA-256 of bytes (an attachment's content digest).
+pub fn digest_bytes(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
 }
 
 /// Sessions stored in an [`ObjectStore`].
@@ -308,6 +314,16 @@ pub fn message_key(session_id: &str, key: &str) -> String {
         "sessions/{}/messages/{}.json",
         safe_key_segment(session_id),
         safe_key_segment(key)
+    )
+}
+
+/// Key of the record of what happened to attachment `index` (0-based) of message `key`.
+pub fn upload_key(session_id: &str, key: &str, index: usize) -> String {
+    format!(
+        "sessions/{}/uploads/{}-{}.json",
+        safe_key_segment(session_id),
+        safe_key_segment(key),
+        index + 1
     )
 }
 

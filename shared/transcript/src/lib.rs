@@ -84,6 +84,9 @@ pub struct Details {
     pub session_url: Option<String>,
     /// Ticket properties that Dynamics refused, as (column, why).
     pub dropped_properties: Vec<(String, String)>,
+    /// Header lines about the thread's attachments (e.g. how many inline images were left
+    /// out), one line each.
+    pub attachment_lines: Vec<String>,
 }
 
 /// A rendered description.
@@ -176,6 +179,9 @@ pub fn header(thread: &Thread, details: &Details) -> String {
             one_line(column),
             one_line(why)
         ));
+    }
+    for l in &details.attachment_lines {
+        h.push_str(&format!("{}\n", one_line(l)));
     }
     h
 }

@@ -61,11 +61,12 @@ fn header_lines_in_order() {
             "new_customerpriority".into(),
             "label \"High\" given; option values 1, 2, 3".into(),
         )],
+        attachment_lines: vec!["Inline images not uploaded: 2".into()],
     };
     let h = header(&t, &d);
     assert_eq!(
         h,
-        "Channel: email\nClassification: Billing\nSentiment: negative\nSummary: Charged twice\nCustomer: Ana Lima\nEmail: ana@example.com\nSession: https://console.example/sessions/mc-0123456789abcdef\nDropped ticket property new_customerpriority: label \"High\" given; option values 1, 2, 3\n"
+        "Channel: email\nClassification: Billing\nSentiment: negative\nSummary: Charged twice\nCustomer: Ana Lima\nEmail: ana@example.com\nSession: https://console.example/sessions/mc-0123456789abcdef\nDropped ticket property new_customerpriority: label \"High\" given; option values 1, 2, 3\nInline images not uploaded: 2\n"
     );
 }
 

@@ -77,6 +77,8 @@ pub struct Db {
     pub business_unit: Uuid,
     /// Base URL (for OData-EntityId and @odata.context).
     pub base_url: String,
+    /// Upload limits and block uploads (`files.rs`).
+    pub files: crate::files::Files,
     seq: u64,
 }
 
@@ -94,6 +96,7 @@ impl Db {
             user_id,
             business_unit,
             base_url,
+            files: crate::files::Files::default(),
             seq: 0,
         }
     }
@@ -143,6 +146,9 @@ impl Db {
         }
         if let Some(rest) = path.strip_prefix("EntityDefinitions(") {
             return self.metadata(rest);
+        }
+        if let Some(r) = crate::files::route(self, req, path) {
+            return r;
         }
         let (head, action) = match path.split_once('/') {
             Some((h, a)) => (h, Some(a)),
@@ -435,6 +441,10 @@ impl Db {
 
     /// Check a write body column by column, as Dataverse does, and turn binds into lookups.
     fn validate(&self, t: &Table, body: &Map<String, Value>) -> Result<Map<String, Value>, Resp> {
+        let derived = match t.logical {
+            "annotation" => crate::files::check_note(self, body)?,
+            _ => Map::new(),
+        };
         let mut out = Map::new();
         for (k, v) in body {
             if k.starts_with('@') || k == t.key {
@@ -553,6 +563,7 @@ impl Db {
             }
             out.insert(k.clone(), v.clone());
         }
+        out.extend(derived);
         Ok(out)
     }
 

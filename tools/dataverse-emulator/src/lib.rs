@@ -22,6 +22,8 @@
 //!   application user has a complete role unless a test sets another ([`Emulator::set_role`]).
 //! - No application user: 401 (empty body, `WWW-Authenticate`) or 403 `0x80072560` "The user
 //!   is not a member of the organization." ([`Emulator::set_no_application_user_answer`]).
+//! - Files on notes (`files.rs`): `organizations` upload limits, Base64/size/blocked-extension
+//!   checks of `documentbody`/`filename`, block upload actions.
 //! - Service protection on demand: 429 with `Retry-After` (`0x80072322`), 503, added latency;
 //!   or a random fraction of requests throttled, failing, slow or losing their answer (`chaos.rs`).
 //!
@@ -35,6 +37,7 @@
 mod batch;
 mod chaos;
 mod db;
+mod files;
 mod http;
 mod odata;
 mod schema;
@@ -177,7 +180,10 @@ impl Emulator {
             counts: BTreeMap::new(),
             chaos: None,
         }));
-        let app = chaos::layer(http::router(state.clone()), state.clone());
+        let app = chaos::layer(
+            files::allow_large_bodies(http::router(state.clone())),
+            state.clone(),
+        );
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

@@ -178,6 +178,9 @@ pub fn stock() -> BTreeMap<&'static str, Table> {
         ("notetext", Kind::Memo(100_000)),
         ("isdocument", Kind::Boolean),
         ("filename", Kind::String(255)),
+        ("mimetype", Kind::String(256)),
+        ("documentbody", Kind::Memo(1_073_741_823)),
+        ("filesize", Kind::System),
         ("createdon", Kind::System),
     ] {
         note.columns.insert(c.into(), k);

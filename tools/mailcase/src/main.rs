@@ -51,6 +51,8 @@ enum Command {
     /// What mailcase did lately: mail filed and not, rejected input, handoffs done and failed
     /// (with the fix), follow-ups pending, dead-letter queue depth, the email channel.
     Status(cmd::status::Args),
+    /// List a session's attachments with what happened to each; --out writes the originals.
+    Attachments(cmd::attachments::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
             Command::Work(args) => cmd::work::run(&args).await,
             Command::Triage(args) => cmd::triage::run(&args).await,
             Command::Status(args) => cmd::status::run(&args).await,
+            Command::Attachments(args) => cmd::attachments::run(&args).await,
         }
     });
     match result {

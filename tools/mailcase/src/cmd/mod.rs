@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod attachments;
 pub mod demo;
 pub mod handoff;
 pub mod ingest;

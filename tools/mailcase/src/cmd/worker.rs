@@ -88,6 +88,7 @@ pub async fn worker<O: ObjectStore + Clone + 'static, S: MailSender>(
         queue,
         events: events().await,
         sentiment: sentiment().await?,
+        attachments: app::attachments::Mode::from_lookup(env).map_err(|e| anyhow::anyhow!(e))?,
         ..Worker::new(sessions, crm, &settings, sender, reply)
     })
 }

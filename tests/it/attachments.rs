@@ -1,0 +1,366 @@
+//! ATTACHMENTS=upload end to end: ingest on moto (S3), handoff against the Dataverse emulator.
+//! One emulator per test; both share the one moto.
+
+use std::time::Duration;
+
+use app::attachments::Mode;
+use app::handoff::{LimitsCache, Request, Settings};
+use app::ingest::Config;
+use dataverse_emulator::Emulator;
+use dynamics::{Credentials, DataverseClient, RetryPolicy};
+use serde_json::{Map, Value};
+use store::S3ObjectStore;
+use store::sessions::Sessions;
+use testkit::MotoServer;
+
+use crate::support::receipt;
+
+struct World {
+    emu: Emulator,
+    crm: DataverseClient,
+    sessions: Sessions<S3ObjectStore>,
+    limits: LimitsCache,
+}
+
+async fn world(prefix: &str) -> World {
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .expect("emulator");
+    let creds = Credentials::from_json(&emu.credentials_json()).expect("creds");
+    let crm = DataverseClient::new(
+        creds,
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_secs(1),
+        },
+    )
+    .expect("client");
+    let moto = MotoServer::shared();
+    let bucket = moto.bucket(prefix).await;
+    let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None));
+    World {
+        emu,
+        crm,
+        sessions,
+        limits: LimitsCache::default(),
+    }
+}
+
+/// A part: (content type, file name, Content-ID when inline, bytes).
+type Part<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>);
+
+fn b64(b: &[u8]) -> String {
+    use base64::Engine;
+    let s = base64::engine::general_purpose::STANDARD.encode(b);
+    s.as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+fn mail(id: &str, parent: Option<&str>, date: &str, text: &str, parts: &[Part<'_>]) -> Vec<u8> {
+    let refs = parent
+        .map(|p| format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"))
+        .unwrap_or_default();
+    let subject = if parent.is_some() {
+        "Re: Broken pump"
+    } else {
+        "Broken pump"
+    };
+    let inline = parts.iter().any(|p| p.2.is_some());
+    let html = if inline {
+        format!("<p>{text}</p><p>--<br><img src=\"cid:logo@acme\"></p>")
+    } else {
+        format!("<p>{text}</p>")
+    };
+    let mut m = format!(
+        "From: Ana Lima <ana@client.example>\r\nTo: support@acme.com\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{refs}Date: {date}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"MIX\"\r\n\r\n--MIX\r\nContent-Type: multipart/related; boundary=\"REL\"\r\n\r\n--REL\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+    );
+    for (ct, name, cid, bytes) in parts.iter().filter(|p| p.2.is_some()) {
+        m += &format!(
+            "--REL\r\nContent-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: inline; filename=\"{name}\"\r\nContent-ID: <{}>\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            cid.unwrap_or(""),
+            b64(bytes)
+        );
+    }
+    m += "--REL--\r\n";
+    for (ct, name, _, bytes) in parts.iter().filter(|p| p.2.is_none()) {
+        m += &format!(
+            "--MIX\r\nContent-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            b64(bytes)
+        );
+    }
+    m += "--MIX--\r\n";
+    m.into_bytes()
+}
+
+impl World {
+    async fn ingest(&self, raw: &[u8], ses: &str) -> String {
+        app::ingest::run(&self.sessions, raw, &receipt(ses), &Config::default())
+            .await
+            .expect("ingest")
+            .session_id
+            .expect("filed")
+    }
+
+    async fn handoff(&self, sid: &str, mode: Mode) -> app::handoff::Outcome {
+        let req = Request {
+            session_id: sid.into(),
+            classification: Some("Repair".into()),
+            ..Request::default()
+        };
+        app::handoff::run_with(
+            &self.sessions,
+            &self.crm,
+            &Settings::default(),
+            &self.limits,
+            &req,
+            1_710_300_000,
+            mode,
+        )
+        .await
+        .expect("handoff")
+    }
+
+    fn notes_of(&self, incident: &str) -> Vec<Map<String, Value>> {
+        self.emu
+            .records("annotations")
+            .into_iter()
+            .filter(|n| n.get("_objectid_value").and_then(Value::as_str) == Some(incident))
+            .collect()
+    }
+
+    fn files_of(&self, incident: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .notes_of(incident)
+            .iter()
+            .filter(|n| n.get("isdocument") == Some(&Value::Bool(true)))
+            .filter_map(|n| {
+                n.get("filename")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn description(&self, incident: &str) -> String {
+        self.emu
+            .records("incidents")
+            .into_iter()
+            .find(|i| i.get("incidentid").and_then(Value::as_str) == Some(incident))
+            .and_then(|i| {
+                i.get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn logo() -> Part<'static> {
+    (
+        "image/png",
+        "logo.png",
+        Some("logo@acme"),
+        b"\x89PNG logo bytes".to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named() {
+    let w = world("att-upload").await;
+    // 60,000 Base64 characters: 45,000-byte files fit, the 100,000-byte one does not.
+    w.emu.set_file_limits(60_000, "exe;js");
+    let pdf = (1..3000u32)
+        .flat_map(|i| i.to_le_bytes())
+        .collect::<Vec<u8>>();
+    let jpeg = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5];
+    let big = vec![7u8; 100_000];
+    let sid = w
+        .ingest(
+            &mail(
+                "m1@client.example",
+                None,
+                "Tue, 12 Mar 2024 10:00:00 +0000",
+                "The pump broke, invoice attached.",
+                &[
+                    logo(),
+                    ("application/pdf", "invoice.pdf", None, pdf.clone()),
+                ],
+            ),
+            "s1",
+        )
+        .await;
+    let second = mail(
+        "m2@client.example",
+        Some("m1@client.example"),
+        "Tue, 12 Mar 2024 10:05:00 +0000",
+        "A photo and the log.",
+        &[
+            logo(),
+            ("image/jpeg", "photo.jpg", None, jpeg),
+            ("application/octet-stream", "dump.bin", None, big),
+        ],
+    );
+    assert_eq!(w.ingest(&second, "s2").await, sid);
+    let third = mail(
+        "m3@client.example",
+        Some("m2@client.example"),
+        "Tue, 12 Mar 2024 10:10:00 +0000",
+        "Invoice again.",
+        &[logo(), ("application/pdf", "invoice-copy.pdf", None, pdf)],
+    );
+    assert_eq!(w.ingest(&third, "s3").await, sid);
+
+    let out = w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(
+        w.files_of(&out.incident_id),
+        vec!["invoice.pdf", "photo.jpg"]
+    );
+    let d = w.description(&out.incident_id);
+    assert_eq!(
+        d.matches("Inline images (signature logos, tracking pixels) not uploaded: 1")
+            .count(),
+        1,
+        "{d}"
+    );
+    assert!(
+        !d.contains("logo.png"),
+        "inline logos are not listed one by one: {d}"
+    );
+    assert!(
+        d.contains("dump.bin [not uploaded: over the org's upload limit"),
+        "{d}"
+    );
+    assert!(
+        d.contains(&format!("original kept at sessions/{sid}/attachments/")),
+        "{d}"
+    );
+    assert!(
+        d.contains("invoice-copy.pdf [same file as invoice.pdf]"),
+        "{d}"
+    );
+
+    // Retries add nothing.
+    let notes_before = w.notes_of(&out.incident_id).len();
+    let again = w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(again.incident_id, out.incident_id);
+    assert_eq!(w.notes_of(&out.incident_id).len(), notes_before);
+
+    // What happened to each is recorded, for `mailcase attachments`.
+    let session = w.sessions.load(&sid).await.expect("load").expect("session");
+    let records = app::attachments::records(&w.sessions, &session)
+        .await
+        .expect("records");
+    let outcomes: Vec<String> = records
+        .iter()
+        .map(|r| r.as_ref().map(|r| r.outcome.describe()).unwrap_or_default())
+        .collect();
+    assert!(outcomes[1].starts_with("uploaded as note "), "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|o| o.starts_with("inline")).count(),
+        3
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.starts_with("over the org's upload limit"))
+    );
+
+    // A follow-up on the active case with a new file adds it (the logo still does not).
+    let follow = mail(
+        "m4@client.example",
+        Some("m3@client.example"),
+        "Wed, 13 Mar 2024 09:00:00 +0000",
+        "Here is the serial plate.",
+        &[
+            logo(),
+            ("image/jpeg", "serial.jpg", None, vec![0xFF, 0xD8, 9, 9, 9]),
+        ],
+    );
+    assert_eq!(w.ingest(&follow, "s4").await, sid);
+    let f = w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(f.followups_noted, 1);
+    assert_eq!(
+        w.files_of(&out.incident_id),
+        vec!["invoice.pdf", "photo.jpg", "serial.jpg"]
+    );
+}
+
+#[tokio::test]
+async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_fail_the_case() {
+    let w = world("att-winmail").await;
+    let docx = b"PK\x03\x04 pretend word document".to_vec();
+    let tnef = mail::tnef::build(&[(
+        "Repair offer.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &docx,
+    )]);
+    let sid = w
+        .ingest(
+            &mail(
+                "w1@client.example",
+                None,
+                "Tue, 12 Mar 2024 10:00:00 +0000",
+                "Offer attached.",
+                &[("application/ms-tnef", "winmail.dat", None, tnef)],
+            ),
+            "w1",
+        )
+        .await;
+    let out = w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(w.files_of(&out.incident_id), vec!["Repair offer.docx"]);
+    let d = w.description(&out.incident_id);
+    assert!(
+        d.contains("Repair offer.docx [on the case as a note]"),
+        "{d}"
+    );
+
+    // list mode: today's behaviour, nothing uploaded, no verdicts in the transcript.
+    let listed = w
+        .ingest(
+            &mail(
+                "l1@client.example",
+                None,
+                "Tue, 12 Mar 2024 11:00:00 +0000",
+                "Photo attached.",
+                &[("image/jpeg", "photo.jpg", None, vec![0xFF, 0xD8, 1])],
+            ),
+            "l1",
+        )
+        .await;
+    let l = w.handoff(&listed, Mode::List).await;
+    assert!(w.files_of(&l.incident_id).is_empty());
+    let d = w.description(&l.incident_id);
+    assert!(d.contains("Attachments: photo.jpg (3 bytes)"), "{d}");
+
+    // Dataverse refuses a file the org's cached limits allowed: the case still exists and says so.
+    w.emu.set_file_limits(5_242_880, "pdf");
+    let refused = w
+        .ingest(
+            &mail(
+                "r1@client.example",
+                None,
+                "Tue, 12 Mar 2024 12:00:00 +0000",
+                "Invoice attached.",
+                &[("application/pdf", "invoice.pdf", None, b"%PDF-1.4".to_vec())],
+            ),
+            "r1",
+        )
+        .await;
+    let r = w.handoff(&refused, Mode::Upload).await;
+    assert!(w.files_of(&r.incident_id).is_empty());
+    let notes = w.notes_of(&r.incident_id);
+    assert!(
+        notes.iter().any(|n| n
+            .get("notetext")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .contains("could not be added to this case")),
+        "{notes:?}"
+    );
+}
