@@ -274,9 +274,7 @@ pub async fn run_with<O: ObjectStore>(
         return Err(HandoffError::BadRequest("session_id is empty".into()));
     }
     // A session merged into another hands off the one that holds the thread now.
-    let id = crate::merge::resolve(sessions, &req.session_id).await?;
-    let session = sessions
-        .load(&id)
+    let session = crate::merge::load_resolved(sessions, &req.session_id)
         .await?
         .ok_or_else(|| HandoffError::SessionNotFound(req.session_id.clone()))?;
     if let (SessionState::HandedOff, Some(record)) = (session.state, &session.handoff) {

@@ -190,7 +190,11 @@ pub async fn file_message<O: ObjectStore>(
             reason,
         ));
     }
-    let looped = own_mail_back(sessions, &msg).await?;
+    let own_entry = match &msg.message_id {
+        Some(id) => sessions.find_message_id(id).await?,
+        None => None,
+    };
+    let looped = own_mail_back(sessions, &msg, own_entry.as_ref()).await?;
     if let Some((disposition, reason)) = looped.or_else(|| not_filed(&msg, receipt, cfg)) {
         record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
@@ -198,7 +202,8 @@ pub async fn file_message<O: ObjectStore>(
     }
     // Boxed: the filing future is large (threading, merging), and Lambda's worker threads have
     // 2 MiB stacks.
-    let (mut outcome, session) = Box::pin(file(sessions, &msg, receipt, cfg, key)).await?;
+    let (mut outcome, session) =
+        Box::pin(file(sessions, &msg, receipt, cfg, key, own_entry)).await?;
     if let Some(why) = &msg.customer_unknown {
         outcome.reason = format!("filed; {why}");
     }
@@ -262,6 +267,7 @@ pub fn recipients_of(msg: &InboundMessage, receipt: &Receipt) -> Vec<String> {
 async fn own_mail_back<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
+    own_entry: Option<&IdEntry>,
 ) -> Result<Option<(String, String)>, StoreError> {
     if let Some(sid) = &msg.mailcase_session {
         return Ok(Some((
@@ -272,7 +278,7 @@ async fn own_mail_back<O: ObjectStore>(
     let Some(id) = &msg.message_id else {
         return Ok(None);
     };
-    if let Some(e) = sessions.find_message_id(id).await?
+    if let Some(e) = own_entry
         && let Some(s) = sessions.load(&e.session_id).await?
         && s.messages.iter().any(|m| {
             m.direction == Direction::Outbound
@@ -355,11 +361,8 @@ async fn file<O: ObjectStore>(
     receipt: &Receipt,
     cfg: &Config,
     key: String,
+    own_entry: Option<IdEntry>,
 ) -> Result<(Outcome, Session), IngestError> {
-    let own_entry = match &msg.message_id {
-        Some(id) => sessions.find_message_id(id).await?,
-        None => None,
-    };
     // Fast path for a redelivery: the message is indexed and in its session already.
     // A follow-up still pending is reported again, so a notice lost to a failed send goes out
     // on the retry.
@@ -402,8 +405,8 @@ async fn file<O: ObjectStore>(
         None if related_to.is_some() => claim_related_session(sessions, msg, &key).await?,
         None => claim_new_session(sessions, msg, &key).await?,
     };
-    // A session merged into another is a redirect.
-    let mut session_id = crate::merge::resolve(sessions, &session_id).await?;
+    // A session merged into another is a redirect: the commit below follows it.
+    let mut session_id = session_id;
 
     // Bodies first: a crash after this leaves only objects the retry writes again.
     let mut stored = msg.clone();

@@ -18,17 +18,29 @@ pub async fn resolve<O: ObjectStore>(
     sessions: &Sessions<O>,
     id: &str,
 ) -> Result<String, StoreError> {
-    let mut id = id.to_string();
+    Ok(load_resolved(sessions, id)
+        .await?
+        .map(|s| s.id)
+        .unwrap_or_else(|| id.to_string()))
+}
+
+/// Load the session `id`, following redirects: one read when it was never merged.
+pub async fn load_resolved<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<Option<Session>, StoreError> {
+    let mut current = sessions.load(id).await?;
     for _ in 0..MAX_HOPS {
-        match sessions.load(&id).await? {
+        match &current {
             Some(Session {
+                id,
                 merged_into: Some(next),
                 ..
-            }) if next != id => id = next,
+            }) if next != id => current = sessions.load(next).await?,
             _ => break,
         }
     }
-    Ok(id)
+    Ok(current)
 }
 
 /// Which of two sessions the thread keeps: the handed-off one when just one is, else the older.

@@ -211,11 +211,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                 "session_id is empty".into(),
             )));
         }
-        let resolved = crate::merge::resolve(&self.sessions, id)
-            .await
-            .map_err(|e| Failure::handoff(&e.into()))?;
-        self.sessions
-            .load(&resolved)
+        crate::merge::load_resolved(&self.sessions, id)
             .await
             .map_err(|e| Failure::handoff(&e.into()))?
             .ok_or_else(|| Failure::handoff(&HandoffError::SessionNotFound(id.into())))
