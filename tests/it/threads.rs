@@ -484,6 +484,121 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_noted() {
+    let s = sessions("threads-merge-cases").await;
+    let emu = Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .expect("emulator");
+    let w = worker(&emu, &s);
+    let handoff = |sid: String| {
+        let w = &w;
+        async move {
+            w.handle(
+                &Request {
+                    session_id: sid,
+                    ..Request::default()
+                },
+                now(),
+            )
+            .await
+            .expect("case")
+        }
+    };
+    // m1 starts A; m3 (a reply to m2, not yet seen, under another subject) starts B; both
+    // are handed off. Then m2 arrives: a reply to m1 that m3 answered, so A and B are one thread.
+    let a = ingest(
+        &s,
+        "mc-1",
+        Mail {
+            subject: "Printer jams",
+            message_id: "mc-m1@client.example",
+            date: "Tue, 12 Mar 2024 10:00:00 +0000",
+            body: "The printer jams on every page.",
+            ..Mail::default()
+        },
+    )
+    .await
+    .session_id
+    .expect("A");
+    let b = ingest(
+        &s,
+        "mc-3",
+        Mail {
+            subject: "Toner order",
+            message_id: "mc-m3@client.example",
+            in_reply_to: Some("mc-m2@client.example"),
+            references: &["mc-m2@client.example"],
+            date: "Tue, 12 Mar 2024 12:00:00 +0000",
+            body: "And please send toner.",
+            ..Mail::default()
+        },
+    )
+    .await
+    .session_id
+    .expect("B");
+    assert_ne!(a, b);
+    let case_a = handoff(a.clone()).await;
+    let case_b = handoff(b.clone()).await;
+    assert_ne!(case_a["incident_id"], case_b["incident_id"]);
+    let out = ingest(
+        &s,
+        "mc-2",
+        Mail {
+            subject: "Re: Printer jams",
+            message_id: "mc-m2@client.example",
+            in_reply_to: Some("mc-m1@client.example"),
+            references: &["mc-m1@client.example"],
+            date: "Tue, 12 Mar 2024 11:00:00 +0000",
+            body: "It jams on page two as well.",
+            ..Mail::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        out.session_id.as_deref(),
+        Some(a.as_str()),
+        "the older keeps the thread"
+    );
+    assert!(out.followup);
+    let merged = s.load(&b).await.expect("load").expect("B");
+    assert_eq!(merged.merged_into.as_deref(), Some(a.as_str()));
+
+    let followup = Request {
+        session_id: a.clone(),
+        kind: Some("followup".into()),
+        ..Request::default()
+    };
+    w.handle(&followup, now()).await.expect("follow-up");
+    w.handle(&followup, now()).await.expect("follow-up again");
+    let ticket_a = case_a["ticket_number"].as_str().expect("ticket");
+    let notes = emu.records("annotations");
+    let on = |incident: &Value, text: &str| {
+        notes
+            .iter()
+            .filter(|n| {
+                n["_objectid_value"] == *incident
+                    && n["notetext"].as_str().unwrap_or("").contains(text)
+            })
+            .count()
+    };
+    assert_eq!(
+        on(
+            &case_b["incident_id"],
+            &format!("continues in case {ticket_a}")
+        ),
+        1,
+        "{notes:?}"
+    );
+    // The thread's mail reached the older case as notes, once each.
+    assert_eq!(on(&case_a["incident_id"], "page two"), 1, "{notes:?}");
+    assert_eq!(on(&case_a["incident_id"], "send toner"), 1, "{notes:?}");
+    let holder = s.load(&a).await.expect("load").expect("A");
+    assert!(holder.merged_cases.is_empty());
+    assert!(holder.pending_followups.is_empty());
+    assert_eq!(emu.records("incidents").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_first_messages_with_the_same_customer_and_subject_at_once_are_one_session() {
     for round in 0..5 {
         let s = sessions(&format!("threads-subject-{round}")).await;

@@ -495,6 +495,7 @@ mod tests {
             flood: false,
             merged_into: None,
             parent_incident: None,
+            merged_cases: Vec::new(),
         };
         let p = plan(&session, &OrgFileLimits::default());
         let up: Vec<&str> = p

@@ -206,6 +206,7 @@ mod tests {
             flood: false,
             merged_into: None,
             parent_incident: None,
+            merged_cases: Vec::new(),
         }
     }
 

@@ -35,6 +35,7 @@ pub async fn deliver<O: ObjectStore>(
         followup_keys: Vec::new(),
         truncated: false,
     };
+    note_merged_cases(sessions, crm, session, record).await?;
     if session.pending_followups.is_empty() {
         return Ok(outcome);
     }
@@ -125,6 +126,57 @@ pub async fn deliver<O: ObjectStore>(
     Ok(outcome)
 }
 
+/// Each case of a session merged into this one (both had a case: merge.rs) gets a note naming
+/// this case, once (the note's id derives from both), and leaves the list.
+async fn note_merged_cases<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    crm: &DataverseClient,
+    session: &Session,
+    record: &HandoffRecord,
+) -> Result<(), HandoffError> {
+    for merged in &session.merged_cases {
+        match Uuid::parse_str(&merged.handoff.dynamics365_incident_id) {
+            Ok(theirs) => {
+                let note_id = derived_id("note", &format!("{theirs}/merged/{}", session.id));
+                let text = merged_note(record, &session.id);
+                match crm.add_note(note_id, theirs, "Thread merged", &text).await {
+                    Ok(_) => {
+                        tracing::info!(incident_id = %theirs, merged_session = %merged.session_id, "merged case noted with the case that holds the thread")
+                    }
+                    Err(e) if e.is_retryable() => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!(incident_id = %theirs, error = %e, fix = %e.fix(), "Dynamics refused the note naming the case that holds the thread; it is left out")
+                    }
+                }
+            }
+            Err(_) => {
+                tracing::warn!(merged_session = %merged.session_id, "a merged session records an invalid incident id; no note")
+            }
+        }
+        let done = merged.session_id.clone();
+        sessions
+            .update(&session.id, move |cur| match cur {
+                Some(mut s) if s.merged_cases.iter().any(|c| c.session_id == done) => {
+                    s.merged_cases.retain(|c| c.session_id != done);
+                    Update::Write(s, ())
+                }
+                _ => Update::Keep(()),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The note on a merged session's case.
+pub fn merged_note(holder: &HandoffRecord, holder_session: &str) -> String {
+    format!(
+        "This email thread continues in case {} (mailcase session {holder_session}). mailcase \
+         found that both cases hold one thread and moved this case's mail there as notes; new \
+         mail on the thread goes to that case.",
+        holder.dynamics365_ticket_number
+    )
+}
+
 async fn continue_in_new_session<O: ObjectStore>(
     sessions: &Sessions<O>,
     old: &Session,
@@ -156,6 +208,7 @@ async fn continue_in_new_session<O: ObjectStore>(
         flood: old.flood,
         merged_into: None,
         parent_incident: Some(parent_incident.to_string()),
+        merged_cases: Vec::new(),
     };
     sessions
         .update(&new_id, move |cur| match cur {

@@ -667,6 +667,7 @@ fn commit(
                 flood: arrival.flood,
                 merged_into: None,
                 parent_incident: None,
+                merged_cases: Vec::new(),
             };
             Update::Write(
                 session.clone(),

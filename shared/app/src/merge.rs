@@ -1,12 +1,13 @@
 //! One thread, one session, whatever the arrival order. When a message proves two sessions are
 //! one thread (its own Message-ID is held by one session, an id it references by another), the
-//! younger joins the older — or the handed-off one, so its case keeps the whole thread: the
+//! younger joins the older — or the handed-off one, so its case keeps the whole thread (when
+//! both were handed off, the younger's case later gets a note naming the older's): the
 //! younger is first marked as a redirect (compare-and-swap, which also fixes the messages it
 //! holds at that moment; a concurrent ingest then follows the redirect), then its messages,
 //! participants and index entries move. Every step is idempotent, so a crash or a concurrent
 //! merge of the same pair is repaired by the next message or retry.
 
-use store::session::{Session, SessionState};
+use store::session::{MergedCase, Session, SessionState};
 use store::sessions::{IdEntry, Sessions};
 use store::{ObjectStore, StoreError, Update};
 
@@ -61,7 +62,7 @@ fn keeper<'a>(a: &'a Session, b: &'a Session) -> (&'a Session, &'a Session) {
 pub struct Merged {
     /// The session that holds the thread now.
     pub into: String,
-    /// Messages moved onto a handed-off session: they wait as follow-ups.
+    /// Messages (or a case) moved onto a handed-off session: they wait as follow-ups.
     pub new_followups: bool,
 }
 
@@ -97,7 +98,7 @@ async fn merge_at<O: ObjectStore>(
     let (keep, gone) = keeper(&sa, &sb);
     let (keep, gone) = (keep.id.clone(), gone.id.clone());
     if sa.state == SessionState::HandedOff && sb.state == SessionState::HandedOff {
-        tracing::warn!(session_id = %keep, merged = %gone, "two handed-off sessions are one thread; the younger's case stays as it is");
+        tracing::warn!(session_id = %keep, merged = %gone, "two handed-off sessions are one thread: the younger's case gets a note naming the older's");
     }
     // 1. The redirect, fixing what the younger holds.
     let target = keep.clone();
@@ -155,6 +156,21 @@ async fn merge_at<O: ObjectStore>(
                             s.pending_followups.push(k.clone());
                             pending = true;
                         }
+                    }
+                    // Both had a case: the younger's gets a note naming this one (followup.rs).
+                    if handed
+                        && incoming.state == SessionState::HandedOff
+                        && let Some(theirs) = &incoming.handoff
+                        && s.handoff.as_ref().is_none_or(|h| {
+                            h.dynamics365_incident_id != theirs.dynamics365_incident_id
+                        })
+                        && !s.merged_cases.iter().any(|c| c.session_id == incoming.id)
+                    {
+                        s.merged_cases.push(MergedCase {
+                            session_id: incoming.id.clone(),
+                            handoff: theirs.clone(),
+                        });
+                        pending = true;
                     }
                     s.add_participants(&incoming.participants);
                     s.last_inbound_at = s.last_inbound_at.max(incoming.last_inbound_at);

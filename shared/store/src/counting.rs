@@ -16,6 +16,9 @@ pub struct Counts {
     pub lists: AtomicU64,
     /// `delete` calls.
     pub deletes: AtomicU64,
+    /// Each request in order (`GET key hit|miss`, `PUT-new key ok|taken`, ...), for finding
+    /// which step spends a request.
+    pub log: std::sync::Mutex<Vec<String>>,
 }
 
 impl Counts {
@@ -25,6 +28,18 @@ impl Counts {
             .iter()
             .map(|c| c.load(Ordering::Relaxed))
             .sum()
+    }
+    /// The requests logged since the last call.
+    pub fn take_log(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
+    }
+    fn note(&self, line: String) {
+        if let Ok(mut l) = self.log.lock() {
+            l.push(line);
+        }
     }
     /// (gets, puts).
     pub fn gets_puts(&self) -> (u64, u64) {
@@ -56,7 +71,14 @@ impl<O> CountingObjectStore<O> {
 impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
     async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
         self.counts.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get(key).await
+        let got = self.inner.get(key).await;
+        let what = match &got {
+            Ok(Some(_)) => "hit",
+            Ok(None) => "miss",
+            Err(_) => "error",
+        };
+        self.counts.note(format!("GET {key} {what}"));
+        got
     }
     async fn put_new(
         &self,
@@ -65,7 +87,14 @@ impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
         content_type: &str,
     ) -> Result<Etag, StoreError> {
         self.counts.puts.fetch_add(1, Ordering::Relaxed);
-        self.inner.put_new(key, bytes, content_type).await
+        let put = self.inner.put_new(key, bytes, content_type).await;
+        let what = match &put {
+            Ok(_) => "ok",
+            Err(StoreError::Conflict { .. }) => "taken",
+            Err(_) => "error",
+        };
+        self.counts.note(format!("PUT-new {key} {what}"));
+        put
     }
     async fn put_if_match(
         &self,
@@ -75,16 +104,26 @@ impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
         etag: &Etag,
     ) -> Result<Etag, StoreError> {
         self.counts.puts.fetch_add(1, Ordering::Relaxed);
-        self.inner
+        let put = self
+            .inner
             .put_if_match(key, bytes, content_type, etag)
-            .await
+            .await;
+        let what = match &put {
+            Ok(_) => "ok",
+            Err(StoreError::Conflict { .. }) => "changed",
+            Err(_) => "error",
+        };
+        self.counts.note(format!("PUT-if-match {key} {what}"));
+        put
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.counts.lists.fetch_add(1, Ordering::Relaxed);
+        self.counts.note(format!("LIST {prefix}"));
         self.inner.list(prefix).await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.counts.deletes.fetch_add(1, Ordering::Relaxed);
+        self.counts.note(format!("DELETE {key}"));
         self.inner.delete(key).await
     }
 }

@@ -166,6 +166,21 @@ pub struct Session {
     /// acknowledgement and no automatic handoff; a manual handoff still works.
     #[serde(default)]
     pub flood: bool,
+    /// Sessions merged into this one that had their own case already: each of those cases gets
+    /// a note naming this session's case (written by the handoff function with the next
+    /// follow-up delivery, then taken off this list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_cases: Vec<MergedCase>,
+}
+
+/// A handed-off session merged into another handed-off one: its case, which now needs a note
+/// naming the case that holds the thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedCase {
+    /// The merged (younger) session.
+    pub session_id: String,
+    /// Its case.
+    pub handoff: HandoffRecord,
 }
 
 /// Someone on a thread.
