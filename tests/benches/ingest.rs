@@ -10,9 +10,9 @@ use store::sessions::Sessions;
 use store::{CountingObjectStore, S3ObjectStore};
 use testkit::MotoServer;
 
-fn message(id: &str, in_reply_to: Option<&str>, size: usize) -> Vec<u8> {
+fn message(id: &str, in_reply_to: Option<&str>, subject: &str, size: usize) -> Vec<u8> {
     let mut s = format!(
-        "From: Ana <ana@client.example>\r\nTo: support@acme.com\r\nSubject: Re: Logs\r\nMessage-ID: <{id}>\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\n"
+        "From: Ana <ana@client.example>\r\nTo: support@acme.com\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\n"
     );
     if let Some(p) = in_reply_to {
         s.push_str(&format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"));
@@ -69,9 +69,17 @@ async fn main() {
         ("1 MB", 1_000_000),
         ("30 MB", 30_000_000),
     ] {
-        let root_id = format!("root-{label}@x");
-        let root = message(&root_id, None, size);
-        let reply = message(&format!("reply-{label}@x"), Some(&root_id), size);
+        // One thread per size, so each size's "new thread" is one.
+        let tag = label.replace(' ', "");
+        let root_id = format!("root-{tag}@client.example");
+        let subject = format!("Logs for {label}");
+        let root = message(&root_id, None, &subject, size);
+        let reply = message(
+            &format!("reply-{tag}@client.example"),
+            Some(&root_id),
+            &format!("Re: {subject}"),
+            size,
+        );
         for (case, raw, ses, target) in [
             ("new thread", &root, format!("a-{label}"), 5),
             ("reply in thread", &reply, format!("b-{label}"), 5),

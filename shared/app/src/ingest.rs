@@ -194,7 +194,7 @@ pub async fn file_message<O: ObjectStore>(
         Some(id) => sessions.find_message_id(id).await?,
         None => None,
     };
-    let looped = own_mail_back(sessions, &msg, own_entry.as_ref()).await?;
+    let (looped, own_session) = own_mail_back(sessions, &msg, own_entry.as_ref()).await?;
     if let Some((disposition, reason)) = looped.or_else(|| not_filed(&msg, receipt, cfg)) {
         record_unfiled(sessions, &msg, receipt, &key, &disposition, &reason).await?;
         tracing::info!(message_key = %key, disposition = %disposition, "not filed");
@@ -202,8 +202,16 @@ pub async fn file_message<O: ObjectStore>(
     }
     // Boxed: the filing future is large (threading, merging), and Lambda's worker threads have
     // 2 MiB stacks.
-    let (mut outcome, session) =
-        Box::pin(file(sessions, &msg, receipt, cfg, key, own_entry)).await?;
+    let (mut outcome, session) = Box::pin(file(
+        sessions,
+        &msg,
+        receipt,
+        cfg,
+        key,
+        own_entry,
+        own_session,
+    ))
+    .await?;
     if let Some(why) = &msg.customer_unknown {
         outcome.reason = format!("filed; {why}");
     }
@@ -263,35 +271,40 @@ pub fn recipients_of(msg: &InboundMessage, receipt: &Receipt) -> Vec<String> {
 }
 
 /// Our own mail coming back at us — it carries our `X-Mailcase-Session` header, or its
-/// Message-ID is one we sent — is a loop, never a case.
+/// Message-ID is one we sent — is a loop, never a case. Also returns the session the
+/// message's own id points at, when it read it (the redelivery check uses it: one read).
 async fn own_mail_back<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
     own_entry: Option<&IdEntry>,
-) -> Result<Option<(String, String)>, StoreError> {
+) -> Result<(Option<(String, String)>, Option<Session>), StoreError> {
     if let Some(sid) = &msg.mailcase_session {
-        return Ok(Some((
-            "loop".into(),
-            format!("carries our own X-Mailcase-Session header ({sid})"),
-        )));
+        return Ok((
+            Some((
+                "loop".into(),
+                format!("carries our own X-Mailcase-Session header ({sid})"),
+            )),
+            None,
+        ));
     }
-    let Some(id) = &msg.message_id else {
-        return Ok(None);
+    let (Some(id), Some(e)) = (&msg.message_id, own_entry) else {
+        return Ok((None, None));
     };
-    if let Some(e) = own_entry
-        && let Some(s) = sessions.load(&e.session_id).await?
-        && s.messages.iter().any(|m| {
+    let session = sessions.load(&e.session_id).await?;
+    let ours = session.as_ref().is_some_and(|s| {
+        s.messages.iter().any(|m| {
             m.direction == Direction::Outbound
                 && (m.message_id.as_deref() == Some(id.as_str())
                     || e.message_key.as_deref() == Some(m.key.as_str()))
         })
-    {
-        return Ok(Some((
+    });
+    let looped = ours.then(|| {
+        (
             "loop".into(),
             "its Message-ID is one of the messages we sent".into(),
-        )));
-    }
-    Ok(None)
+        )
+    });
+    Ok((looped, session))
 }
 
 /// Why a message is not filed into a customer session, if it is not.
@@ -362,6 +375,7 @@ async fn file<O: ObjectStore>(
     cfg: &Config,
     key: String,
     own_entry: Option<IdEntry>,
+    own_session: Option<Session>,
 ) -> Result<(Outcome, Session), IngestError> {
     // Fast path for a redelivery: the message is indexed and in its session already.
     // A follow-up still pending is reported again, so a notice lost to a failed send goes out
@@ -371,7 +385,7 @@ async fn file<O: ObjectStore>(
         message_key: Some(k),
     }) = &own_entry
         && *k == key
-        && let Some(s) = sessions.load(session_id).await?
+        && let Some(s) = own_session.filter(|s| &s.id == session_id)
         && s.contains(&key)
         && s.merged_into.is_none()
     {
@@ -379,12 +393,14 @@ async fn file<O: ObjectStore>(
         return Ok((outcome(session_id, &key, false, true, pending), s));
     }
     let mut related_to = None;
+    // What this call already read of the session it files into: the commit's first read.
+    let mut seed = store::Seed::Read;
     let found = match own_entry {
         Some(e) => Some(e.session_id),
         None => match find_session(sessions, msg).await? {
             // Sender-bound: a header or token match from a stranger starts its own session.
-            Some((sid, by)) if by != Match::Subject => match sessions.load(&sid).await? {
-                Some(s) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
+            Some((sid, by)) if by != Match::Subject => match sessions.load_seeded(&sid).await? {
+                (Some(s), _) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
                     tracing::info!(pointed_at = %sid, "a stranger's message pointed at another thread; it starts its own session");
                     related_to = Some(
                         s.handoff
@@ -394,16 +410,29 @@ async fn file<O: ObjectStore>(
                     );
                     None
                 }
-                _ => Some(sid),
+                (_, read) => {
+                    seed = read;
+                    Some(sid)
+                }
             },
             other => other.map(|(sid, _)| sid),
         },
     };
     let starts_thread = found.is_none();
+    // A new session claims the message's own id while it is created: not claimed again below.
+    let mut own_claimed_by = None;
     let session_id = match found {
         Some(s) => s,
         None if related_to.is_some() => claim_related_session(sessions, msg, &key).await?,
-        None => claim_new_session(sessions, msg, &key).await?,
+        None => {
+            let (sid, own_claimed) = claim_new_session(sessions, msg, &key).await?;
+            if own_claimed {
+                // Its claims all held: nobody has written this session yet.
+                seed = store::Seed::Absent;
+                own_claimed_by = Some(sid.clone());
+            }
+            sid
+        }
     };
     // A session merged into another is a redirect: the commit below follows it.
     let mut session_id = session_id;
@@ -480,7 +509,7 @@ async fn file<O: ObjectStore>(
     };
     let (created, mut followup, duplicate, mut session) = loop {
         let done = sessions
-            .update(&session_id, |current| {
+            .update_seeded(&session_id, std::mem::take(&mut seed), |current| {
                 commit(current, &session_id, msg, entry.clone(), &arrival)
             })
             .await?;
@@ -500,7 +529,9 @@ async fn file<O: ObjectStore>(
     // Indexes last. Ids this message only references are claimed too, so a parent that
     // arrives after its reply finds this session.
     let mut holders: Vec<String> = Vec::new();
-    if let Some(id) = &msg.message_id {
+    if let Some(id) = &msg.message_id
+        && own_claimed_by.as_ref() != Some(&session_id)
+    {
         let mine = IdEntry {
             session_id: session_id.clone(),
             message_key: Some(key.clone()),
@@ -571,7 +602,13 @@ async fn file<O: ObjectStore>(
     // One thread, one session: the sessions holding this message's own id, its parent and its
     // root are merged when they differ (a thread whose messages arrived out of order).
     if session.related_to.is_none() {
-        for id in msg.in_reply_to.iter().chain(msg.references.first()) {
+        let mut linked: Vec<&String> = msg.in_reply_to.iter().collect();
+        if let Some(root) = msg.references.first()
+            && !linked.contains(&root)
+        {
+            linked.push(root);
+        }
+        for id in linked {
             match sessions.find_message_id(id).await? {
                 Some(e) => holders.push(e.session_id),
                 // Not seen yet: claimed for this thread, so the parent (or the root) finds it
@@ -585,7 +622,11 @@ async fn file<O: ObjectStore>(
                 }
             }
         }
+        holders.dedup();
         for other in holders {
+            if other == session_id {
+                continue;
+            }
             let other = crate::merge::resolve(sessions, &other).await?;
             if other != session_id {
                 let merged = Box::pin(crate::merge::merge(sessions, &session_id, &other)).await?;
@@ -731,11 +772,12 @@ fn outcome(session_id: &str, key: &str, created: bool, duplicate: bool, followup
 /// claimed one of them first wins: this message joins that session instead, and the ids it had
 /// already claimed are pointed there too. So a reply ingested at the same moment as its parent
 /// never splits the thread. A claim left by a crash points at a session the retry creates.
+/// Returns the session to file into and whether the message's own id is claimed for it.
 async fn claim_new_session<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
     key: &str,
-) -> Result<String, StoreError> {
+) -> Result<(String, bool), StoreError> {
     // Named after the thread's root (the oldest id it references, as the first message itself
     // would be named), so messages of one thread that arrive together agree on the session
     // before anything is stored; the claims below cover replies that reference only their
@@ -749,7 +791,7 @@ async fn claim_new_session<O: ObjectStore>(
     // (or two first messages with the same customer and subject) ingested at the same instant
     // make one session: the later joins whichever claimed first.
     if let Some(winner) = claim_subject(sessions, msg, &candidate).await? {
-        return Ok(winner);
+        return Ok((winner, false));
     }
     let mut claimed: Vec<(&String, IdEntry)> = Vec::new();
     let own = msg.message_id.iter().map(|id| (id, Some(key.to_string())));
@@ -778,11 +820,11 @@ async fn claim_new_session<O: ObjectStore>(
                 )
                 .await?;
             }
-            return Ok(winner);
+            return Ok((winner, false));
         }
         claimed.push((id, mine));
     }
-    Ok(candidate)
+    Ok((candidate, msg.message_id.is_some()))
 }
 
 /// Claim the customer + thread subject for `candidate` (create-once). Returns the session to

@@ -106,6 +106,37 @@ pub async fn update_json<S, T, R, F>(
     store: &S,
     key: &str,
     max_attempts: u32,
+    f: F,
+) -> Result<R, StoreError>
+where
+    S: ObjectStore,
+    T: Serialize + DeserializeOwned + Send,
+    R: Send,
+    F: FnMut(Option<T>) -> Update<T, R> + Send,
+{
+    update_json_seeded(store, key, max_attempts, Seed::Read, f).await
+}
+
+/// What a caller already knows of an object before updating it, so the update's first read
+/// can be skipped. A stale seed costs nothing but the failed conditional write: the update
+/// then reads and tries again.
+#[derive(Debug, Clone, Default)]
+pub enum Seed {
+    /// Nothing: read first.
+    #[default]
+    Read,
+    /// Believed absent (e.g. an id just claimed for a new object): create with `If-None-Match`.
+    Absent,
+    /// Read a moment ago.
+    Known(Object),
+}
+
+/// [`update_json`] whose first attempt starts from `seed` instead of reading.
+pub async fn update_json_seeded<S, T, R, F>(
+    store: &S,
+    key: &str,
+    max_attempts: u32,
+    seed: Seed,
     mut f: F,
 ) -> Result<R, StoreError>
 where
@@ -114,8 +145,13 @@ where
     R: Send,
     F: FnMut(Option<T>) -> Update<T, R> + Send,
 {
+    let mut seed = Some(seed);
     for attempt in 0..max_attempts.max(1) {
-        let current = store.get(key).await?;
+        let current = match seed.take() {
+            Some(Seed::Absent) => None,
+            Some(Seed::Known(obj)) => Some(obj),
+            Some(Seed::Read) | None => store.get(key).await?,
+        };
         let (value, etag) = match current {
             None => (None, None),
             Some(obj) => {

@@ -121,6 +121,45 @@ impl<O: ObjectStore> Sessions<O> {
         .await
     }
 
+    /// Load a session and keep what was read as the seed of a following
+    /// [`Sessions::update_seeded`] (one read for both).
+    pub async fn load_seeded(
+        &self,
+        session_id: &str,
+    ) -> Result<(Option<Session>, crate::Seed), StoreError> {
+        let key = Self::session_key(session_id);
+        match self.store.get(&key).await? {
+            None => Ok((None, crate::Seed::Read)),
+            Some(obj) => {
+                let s = serde_json::from_slice(&obj.bytes).map_err(|e| {
+                    StoreError::Backend(format!("{key}: stored JSON unreadable: {e}").into())
+                })?;
+                Ok((Some(s), crate::Seed::Known(obj)))
+            }
+        }
+    }
+
+    /// [`Sessions::update`] starting from what the caller already read (see [`crate::Seed`]).
+    pub async fn update_seeded<R, F>(
+        &self,
+        session_id: &str,
+        seed: crate::Seed,
+        f: F,
+    ) -> Result<R, StoreError>
+    where
+        R: Send,
+        F: FnMut(Option<Session>) -> Update<Session, R> + Send,
+    {
+        crate::update_json_seeded(
+            &self.store,
+            &Self::session_key(session_id),
+            UPDATE_ATTEMPTS,
+            seed,
+            f,
+        )
+        .await
+    }
+
     /// Look up a Message-ID.
     pub async fn find_message_id(&self, message_id: &str) -> Result<Option<IdEntry>, StoreError> {
         self.get_json(&id_key(message_id)).await
