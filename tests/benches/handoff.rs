@@ -13,7 +13,11 @@ use store::S3ObjectStore;
 use store::sessions::Sessions;
 use testkit::MotoServer;
 
+/// Mail `n`; an empty `body` is a short question of its own (the same text three times from one
+/// sender would trip the flood breaker and skip the automatic handoff).
 fn mail(n: usize, from: &str, body: &str) -> Vec<u8> {
+    let own = format!("Hello, question {n}.");
+    let body = if body.is_empty() { own.as_str() } else { body };
     format!("From: {from}\r\nTo: support@acme.com\r\nSubject: Question {n}\r\nMessage-ID: <bench-{n}@client.example>\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\n\r\n{body}\r\n").into_bytes()
 }
 
@@ -55,28 +59,28 @@ async fn main() {
         (
             "cold start, known contact",
             "Ana <ana@client.example>",
-            "Hello, a question.",
+            "",
             true,
             None,
         ),
         (
             "cold start, new contact",
             "Bo <bo@client.example>",
-            "Hello, a question.",
+            "",
             false,
             None,
         ),
         (
             "warm, known contact",
             "Ana <ana@client.example>",
-            "Hello, a question.",
+            "",
             false,
             None,
         ),
         (
             "warm, new contact",
             "Cy <cy@client.example>",
-            "Hello, a question.",
+            "",
             false,
             None,
         ),
@@ -177,7 +181,7 @@ async fn main() {
         };
         let sid = app::ingest::run(
             &sessions,
-            &mail(n, "Ana <ana@client.example>", "Hello, a question."),
+            &mail(n, "Ana <ana@client.example>", ""),
             &receipt,
             &Config::default(),
         )
