@@ -364,3 +364,53 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
         "{notes:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn upload_mode_reads_the_org_file_limits_only_for_a_thread_with_a_file_to_upload() {
+    let w = world("att-lazy").await;
+    let org_reads = |w: &World| {
+        w.emu
+            .request_counts()
+            .iter()
+            .filter(|(k, _)| k.contains("organizations"))
+            .map(|(_, v)| *v)
+            .sum::<u64>()
+    };
+    // Only a signature logo (inline, never uploaded): nothing to decide, nothing read.
+    let sid = w
+        .ingest(
+            &mail(
+                "m1@client.example",
+                None,
+                "Tue, 12 Mar 2024 10:00:00 +0000",
+                "The pump broke.",
+                &[logo()],
+            ),
+            "s1",
+        )
+        .await;
+    w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(org_reads(&w), 0, "{:?}", w.emu.request_counts());
+    // A follow-up with a file: the limits are read (once) and the file goes up.
+    let pdf = vec![1u8; 2_000];
+    w.ingest(
+        &mail(
+            "m2@client.example",
+            Some("m1@client.example"),
+            "Tue, 12 Mar 2024 11:00:00 +0000",
+            "Here is the invoice.",
+            &[("application/pdf", "invoice.pdf", None, pdf)],
+        ),
+        "s2",
+    )
+    .await;
+    let out = w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(out.followups_noted, 1);
+    assert_eq!(org_reads(&w), 1);
+    assert!(
+        w.notes_of(&out.incident_id)
+            .iter()
+            .any(|n| n.get("filename").and_then(Value::as_str) == Some("invoice.pdf")),
+        "the file is on the case"
+    );
+}

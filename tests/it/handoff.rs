@@ -14,15 +14,15 @@ use testkit::MotoServer;
 
 use crate::support::{Mail, receipt};
 
-struct World {
-    emu: Emulator,
-    crm: DataverseClient,
-    sessions: Sessions<S3ObjectStore>,
-    settings: Settings,
-    limits: LimitsCache,
+pub(crate) struct World {
+    pub(crate) emu: Emulator,
+    pub(crate) crm: DataverseClient,
+    pub(crate) sessions: Sessions<S3ObjectStore>,
+    pub(crate) settings: Settings,
+    pub(crate) limits: LimitsCache,
 }
 
-async fn world(prefix: &str) -> World {
+pub(crate) async fn world(prefix: &str) -> World {
     let emu = Emulator::start(dataverse_emulator::Config::default())
         .await
         .expect("emulator");
@@ -61,7 +61,7 @@ async fn world(prefix: &str) -> World {
 }
 
 impl World {
-    async fn ingest(&self, mail: Mail<'_>, ses: &str) -> String {
+    pub(crate) async fn ingest(&self, mail: Mail<'_>, ses: &str) -> String {
         let o = app::ingest::run(
             &self.sessions,
             &mail.raw(),
@@ -73,7 +73,7 @@ impl World {
         o.session_id.expect("filed")
     }
 
-    async fn handoff(
+    pub(crate) async fn handoff(
         &self,
         session_id: &str,
         handoff_id: Option<&str>,
@@ -135,7 +135,7 @@ impl World {
     }
 }
 
-fn text(v: &serde_json::Map<String, Value>, k: &str) -> String {
+pub(crate) fn text(v: &serde_json::Map<String, Value>, k: &str) -> String {
     v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
 }
 

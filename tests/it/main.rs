@@ -3,6 +3,7 @@
 mod attachments;
 mod handoff;
 mod ingest;
+mod limits;
 mod privileges;
 mod reply;
 mod routes;

@@ -232,6 +232,26 @@ pub fn summary_lines(plan: &[Planned]) -> Vec<String> {
 }
 
 impl LimitsCache {
+    /// The file limits [`plan`] needs for this session: the org's ([`LimitsCache::files`])
+    /// when a customer attachment may go up, else the stock limits without a request (inline
+    /// images never go up, and a session without attachments decides nothing).
+    pub async fn files_for(
+        &self,
+        crm: &DataverseClient,
+        session: &Session,
+    ) -> Result<OrgFileLimits, DynamicsError> {
+        let any = session
+            .messages
+            .iter()
+            .filter(|m| m.direction == Direction::Inbound)
+            .any(|m| m.attachments.iter().any(|a| !a.referenced));
+        if any {
+            self.files(crm).await
+        } else {
+            Ok(OrgFileLimits::default())
+        }
+    }
+
     /// The org's file limits, read once per process. Without the right to read them
     /// (a refusal) the stock limits are used and Dataverse still checks every file.
     pub async fn files(&self, crm: &DataverseClient) -> Result<OrgFileLimits, DynamicsError> {

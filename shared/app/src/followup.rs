@@ -3,14 +3,15 @@
 //! resolved or cancelled, the message starts a new session that names the earlier ticket, so a
 //! later handoff creates a new case.
 
-use dynamics::{DataverseClient, derived_id};
+use dynamics::{DataverseClient, DynamicsError, derived_id};
 use store::session::{HandoffRecord, Session, SessionState};
 use store::sessions::{IdEntry, Sessions};
 use store::{ObjectStore, Update};
 use uuid::Uuid;
 
 use crate::attachments::{self, Mode};
-use crate::handoff::{HandoffError, LimitsCache, Outcome, continuation_id, entry_of};
+use crate::handoff::{HandoffError, Outcome, continuation_id, entry_of};
+use crate::limits::{Column, LimitsCache};
 
 /// Deliver the session's pending follow-ups; returns the existing case as the outcome.
 #[allow(clippy::too_many_arguments)]
@@ -58,11 +59,13 @@ pub async fn deliver<O: ObjectStore>(
                 .is_some_and(|closed| now - closed <= i64::from(reopen_days) * 86_400)
         });
     let mut reactivated = false;
-    let note_max = limits.get(crm).await.map(|l| l.note).unwrap_or(100_000);
     // ATTACHMENTS=upload: each follow-up's files join the case, deduplicated against the whole
     // thread (attachments.rs).
     let files = match (mode, active || reopenable) {
-        (Mode::Upload, true) => Some(attachments::plan(session, &limits.files(crm).await?)),
+        (Mode::Upload, true) => Some(attachments::plan(
+            session,
+            &limits.files_for(crm, session).await?,
+        )),
         _ => None,
     };
     for key in &session.pending_followups {
@@ -80,14 +83,7 @@ pub async fn deliver<O: ObjectStore>(
                 Some(plan) => attachments::annotate(entry_of(message), message, plan),
                 None => entry_of(message),
             };
-            for (i, text) in transcript::follow_up(&entry, note_max)
-                .into_iter()
-                .enumerate()
-            {
-                let note_id = derived_id("note", &format!("{incident_id}/followup/{key}/{i}"));
-                crm.add_note(note_id, incident_id, "Follow-up email", &text)
-                    .await?;
-            }
+            add_follow_up_notes(crm, limits, incident_id, key, &entry).await?;
             if let Some(plan) = &files {
                 attachments::upload(sessions, crm, session, incident_id, plan, Some(key)).await?;
             }
@@ -175,6 +171,55 @@ pub fn merged_note(holder: &HandoffRecord, holder_session: &str) -> String {
          mail on the thread goes to that case.",
         holder.dynamics365_ticket_number
     )
+}
+
+/// One follow-up as notes (one unless it is longer than a note). The note limit is assumed
+/// stock and read only when the text is longer, or when Dataverse refuses a length (then read
+/// again and the notes written once more, create-only, so parts already written stay).
+async fn add_follow_up_notes(
+    crm: &DataverseClient,
+    limits: &LimitsCache,
+    incident_id: Uuid,
+    key: &str,
+    entry: &transcript::Entry,
+) -> Result<(), HandoffError> {
+    let mut max = limits.current().await.note;
+    let mut parts = transcript::follow_up(entry, max);
+    if parts.len() > 1 {
+        let confirmed = limits.confirm(crm, &[Column::Note]).await?.note;
+        if confirmed != max {
+            max = confirmed;
+            parts = transcript::follow_up(entry, max);
+        }
+    }
+    let mut refreshed = false;
+    'write: loop {
+        for (i, text) in parts.iter().enumerate() {
+            let note_id = derived_id("note", &format!("{incident_id}/followup/{key}/{i}"));
+            match crm
+                .add_note(note_id, incident_id, "Follow-up email", text)
+                .await
+            {
+                Ok(_) => {}
+                Err(DynamicsError::TooLong { table, column, .. })
+                    if !refreshed
+                        && (column.is_none()
+                            || Column::named(table.as_deref(), column.as_deref())
+                                == Some(Column::Note)) =>
+                {
+                    tracing::warn!(
+                        "Dataverse refused a note's length; reading the column limits and retrying once"
+                    );
+                    refreshed = true;
+                    max = limits.refresh(crm).await?.note;
+                    parts = transcript::follow_up(entry, max);
+                    continue 'write;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Ok(());
+    }
 }
 
 async fn continue_in_new_session<O: ObjectStore>(

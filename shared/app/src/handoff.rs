@@ -12,11 +12,11 @@ use serde_json::{Map, Value};
 use store::session::{Direction, HandoffRecord, Session, SessionState};
 use store::sessions::{Sessions, digest};
 use store::{ObjectStore, StoreError, Update};
-use tokio::sync::Mutex;
 use transcript::{Details, Entry, Thread};
 use uuid::Uuid;
 
 use crate::attachments::{self, Mode};
+pub use crate::limits::{Column, Limits, LimitsCache};
 
 /// The handoff request (DESIGN.md), by direct invocation or as an SQS message body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,63 +120,6 @@ impl Settings {
             session_url_template: get("SESSION_URL_TEMPLATE"),
             reopen_days,
         })
-    }
-}
-
-/// Column limits read from the org's metadata, cached for the life of the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// incident.title MaxLength.
-    pub title: usize,
-    /// incident.description MaxLength.
-    pub description: usize,
-    /// annotation.notetext MaxLength.
-    pub note: usize,
-}
-
-impl Default for Limits {
-    /// Stock Dataverse values.
-    fn default() -> Self {
-        Limits {
-            title: 200,
-            description: 2000,
-            note: 100_000,
-        }
-    }
-}
-
-/// Process-wide cache of [`Limits`] and of the org's file limits (read once per cold start).
-#[derive(Debug, Default)]
-pub struct LimitsCache {
-    columns: Mutex<Option<Limits>>,
-    /// `organizations` upload limits (see `attachments.rs`).
-    pub(crate) files: Mutex<Option<dynamics::OrgFileLimits>>,
-}
-
-impl LimitsCache {
-    /// The limits, reading metadata on first use; a column the metadata lacks keeps the stock value.
-    pub async fn get(&self, crm: &DataverseClient) -> Result<Limits, DynamicsError> {
-        let mut guard = self.columns.lock().await;
-        if let Some(l) = *guard {
-            return Ok(l);
-        }
-        let stock = Limits::default();
-        let limits = Limits {
-            title: crm
-                .max_length("incident", "title")
-                .await?
-                .unwrap_or(stock.title),
-            description: crm
-                .max_length("incident", "description")
-                .await?
-                .unwrap_or(stock.description),
-            note: crm
-                .max_length("annotation", "notetext")
-                .await?
-                .unwrap_or(stock.note),
-        };
-        *guard = Some(limits);
-        Ok(limits)
     }
 }
 
@@ -300,10 +243,12 @@ pub async fn run_with<O: ObjectStore>(
     // Attachments (attachments.rs): decided before the case, so the transcript says what
     // happened to each.
     let files = match mode {
-        Mode::Upload => Some(attachments::plan(&session, &limits.files(crm).await?)),
+        Mode::Upload => Some(attachments::plan(
+            &session,
+            &limits.files_for(crm, &session).await?,
+        )),
         Mode::List => None,
     };
-    let limits = limits.get(crm).await?;
     let contact_id = contact_for(crm, &session).await?;
     let handoff_id = req
         .handoff_id
@@ -343,58 +288,57 @@ pub async fn run_with<O: ObjectStore>(
             Value::String(format!("/incidents({parent})")),
         );
     }
+    // Column limits (limits.rs): stock assumed; read only for a text that does not fit them,
+    // and read again once when Dataverse refuses a length.
+    let mut cols = limits.current().await;
+    let mut refreshed = false;
     let (result, truncated) = loop {
-        let description = transcript::description(&thread, &details, limits.description);
-        let notes = if description.truncated {
-            transcript::notes(&thread, &details, limits.note)
-                .into_iter()
-                .enumerate()
-                .map(|(i, text)| {
-                    let subject = if i == 0 {
-                        "Email transcript".to_string()
-                    } else {
-                        format!("Email transcript (part {})", i + 1)
-                    };
-                    (
-                        derived_id("note", &format!("{incident_id}/transcript/{i}")),
-                        subject,
-                        text,
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
+        let texts = loop {
+            let t = case_texts(req, &thread, &details, incident_id, cols);
+            let confirmed = limits.confirm(crm, &t.cut).await?;
+            if confirmed == cols {
+                break t;
+            }
+            cols = confirmed;
         };
         let case = CaseRequest {
             incident_id,
-            title: transcript::title(req.classification.as_deref(), &thread, limits.title),
-            description: description.text,
+            title: texts.title,
+            description: texts.description,
             contact_id,
             queue_id: settings.queue_id,
             owner: settings.owner,
             priority: settings.priority.or(Some(2)),
             ticket_properties: properties.clone(),
-            notes,
+            notes: texts.notes,
         };
         match crm.create_case(&case).await {
-            Ok(r) => break (r, description.truncated),
+            Ok(r) => break (r, texts.truncated),
+            Err(DynamicsError::TooLong { table, column, .. })
+                if !refreshed
+                    && (column.is_none()
+                        || Column::named(table.as_deref(), column.as_deref()).is_some()) =>
+            {
+                // The org's limits are not what this process assumed: read them, cut again.
+                tracing::warn!(table = ?table, column = ?column, "Dataverse refused a length; reading the column limits and retrying once");
+                refreshed = true;
+                cols = limits.refresh(crm).await?;
+            }
+            // A ticket property too long for its column: dropped like any refused property.
+            Err(DynamicsError::TooLong {
+                table,
+                column,
+                message,
+                ..
+            }) if !properties.is_empty()
+                && Column::named(table.as_deref(), column.as_deref()).is_none() =>
+            {
+                drop_refused(&mut properties, &mut details, column, &message);
+            }
             Err(DynamicsError::BadRequest {
                 column, message, ..
             }) if !properties.is_empty() => {
-                // The customer's request must reach a human: drop what Dynamics refuses and
-                // say so in the description.
-                let named = column
-                    .filter(|c| properties.contains_key(c))
-                    .or_else(|| property_by_literal(&properties, &message));
-                let dropped: Vec<String> = match named {
-                    Some(c) => vec![c],
-                    None => properties.keys().cloned().collect(),
-                };
-                for c in dropped {
-                    properties.remove(&c);
-                    tracing::warn!(column = %c, "ticket property refused by Dynamics; creating the case without it");
-                    details.dropped_properties.push((c, message.clone()));
-                }
+                drop_refused(&mut properties, &mut details, column, &message);
             }
             Err(e) => return Err(e.into()),
         }
@@ -439,7 +383,7 @@ pub async fn run_with<O: ObjectStore>(
         let delivered = crate::followup::deliver(
             sessions,
             crm,
-            &LimitsCache::default(),
+            limits,
             &session,
             &record,
             settings.reopen_days,
@@ -452,6 +396,85 @@ pub async fn run_with<O: ObjectStore>(
         outcome.followup_keys = delivered.followup_keys;
     }
     Ok(outcome)
+}
+
+/// The customer's request must reach a human: drop the ticket property Dynamics refuses (all
+/// of them when the refusal names none) and say so in the description.
+fn drop_refused(
+    properties: &mut Map<String, Value>,
+    details: &mut Details,
+    column: Option<String>,
+    message: &str,
+) {
+    let named = column
+        .filter(|c| properties.contains_key(c))
+        .or_else(|| property_by_literal(properties, message));
+    let dropped: Vec<String> = match named {
+        Some(c) => vec![c],
+        None => properties.keys().cloned().collect(),
+    };
+    for c in dropped {
+        properties.remove(&c);
+        tracing::warn!(column = %c, "ticket property refused by Dynamics; creating the case without it");
+        details.dropped_properties.push((c, message.to_string()));
+    }
+}
+
+/// The case's texts under `limits`, and which limited columns cut them.
+struct CaseTexts {
+    title: String,
+    description: String,
+    truncated: bool,
+    notes: Vec<(Uuid, String, String)>,
+    /// Columns whose limit cut the text (their real limit decides).
+    cut: Vec<Column>,
+}
+
+fn case_texts(
+    req: &Request,
+    thread: &Thread,
+    details: &Details,
+    incident_id: Uuid,
+    limits: Limits,
+) -> CaseTexts {
+    let mut cut = Vec::new();
+    let classification = req.classification.as_deref();
+    if transcript::dv_len(&transcript::title(classification, thread, usize::MAX)) > limits.title {
+        cut.push(Column::Title);
+    }
+    let description = transcript::description(thread, details, limits.description);
+    let notes: Vec<(Uuid, String, String)> = if description.truncated {
+        cut.push(Column::Description);
+        let parts = transcript::notes(thread, details, limits.note);
+        if parts.len() > 1 {
+            cut.push(Column::Note);
+        }
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let subject = if i == 0 {
+                    "Email transcript".to_string()
+                } else {
+                    format!("Email transcript (part {})", i + 1)
+                };
+                (
+                    derived_id("note", &format!("{incident_id}/transcript/{i}")),
+                    subject,
+                    text,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    CaseTexts {
+        title: transcript::title(classification, thread, limits.title),
+        description: description.text,
+        truncated: description.truncated,
+        notes,
+        cut,
+    }
 }
 
 /// The ticket property whose value Dataverse quotes in its message ("Cannot convert the literal

@@ -14,6 +14,7 @@ pub mod followup;
 pub mod handoff;
 pub mod inbound;
 pub mod ingest;
+pub mod limits;
 pub mod merge;
 pub mod ports;
 pub mod privileges;

@@ -113,7 +113,7 @@ pub struct Worker<O, S> {
     pub session_url_template: Option<String>,
     /// `REOPEN_DAYS`.
     pub reopen_days: u32,
-    /// Column limits, read once.
+    /// Column limits read so far (stock assumed; `limits.rs`) and the org's file limits.
     pub limits: LimitsCache,
     /// `ATTACHMENTS`: list (default) or upload onto the case.
     pub attachments: crate::attachments::Mode,

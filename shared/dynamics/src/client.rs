@@ -536,7 +536,23 @@ impl DataverseClient {
         entity: &str,
         attribute: &str,
     ) -> Result<Option<usize>, DynamicsError> {
-        for kind in ["MemoAttributeMetadata", "StringAttributeMetadata"] {
+        self.text_max_length(entity, attribute, true).await
+    }
+
+    /// [`DataverseClient::max_length`] asking first as a memo column (`memo`) or as a string
+    /// column: one request when the column has the expected type, two when not.
+    pub async fn text_max_length(
+        &self,
+        entity: &str,
+        attribute: &str,
+        memo: bool,
+    ) -> Result<Option<usize>, DynamicsError> {
+        let kinds = if memo {
+            ["MemoAttributeMetadata", "StringAttributeMetadata"]
+        } else {
+            ["StringAttributeMetadata", "MemoAttributeMetadata"]
+        };
+        for kind in kinds {
             let path = format!(
                 "EntityDefinitions(LogicalName='{entity}')/Attributes(LogicalName='{attribute}')/Microsoft.Dynamics.CRM.{kind}?$select=MaxLength"
             );

@@ -47,6 +47,23 @@ pub enum DynamicsError {
         /// The column the message names, when it names one.
         column: Option<String>,
     },
+    /// A text longer than its column's `MaxLength` (400 `0x80044331`, "A validation error
+    /// occurred.  The length of the 'title' attribute of the 'incident' entity exceeded the
+    /// maximum allowed length of '200'."). Recognised by the code; by the message only when the
+    /// service sends an empty code.
+    #[error("text longer than the column allows ({code}): {message}")]
+    TooLong {
+        /// `0x80044331`, or empty.
+        code: String,
+        /// The table (`incident`, `annotation`), when the message names it.
+        table: Option<String>,
+        /// The column (`description`, `notetext`), when the message names it.
+        column: Option<String>,
+        /// The `MaxLength` the message quotes.
+        max: Option<usize>,
+        /// Dataverse's message.
+        message: String,
+    },
     /// A record or bind target does not exist (404).
     #[error("not found: {message}")]
     NotFound {
@@ -97,6 +114,15 @@ impl DynamicsError {
                 format!("Fix the value for column '{c}' (check TICKET_PROPERTIES with `mailcase verify`): {message}")
             }
             DynamicsError::BadRequest { message, .. } => format!("Dataverse refused the data: {message}"),
+            DynamicsError::TooLong { table, column, max, .. } => {
+                let col = match (table, column) {
+                    (Some(t), Some(c)) => format!("{t}.{c}"),
+                    (None, Some(c)) => c.clone(),
+                    _ => "a text column".into(),
+                };
+                let max = max.map(|m| format!(" (MaxLength {m})")).unwrap_or_default();
+                format!("Dataverse refused text longer than {col}{max} even with the column limits read from the org's metadata: if it is a TICKET_PROPERTIES value, shorten it; otherwise check the column's MaxLength in Power Apps (Tables > {} > Columns) and `mailcase verify`.", table.as_deref().unwrap_or("the table"))
+            }
             DynamicsError::NotFound { message } => {
                 format!("A referenced record does not exist; check DEFAULT_QUEUE_ID / DEFAULT_OWNER_ID: {message}")
             }
@@ -118,6 +144,7 @@ impl DynamicsError {
             DynamicsError::NoApplicationUser { .. } => "no_application_user",
             DynamicsError::Privilege { .. } => "missing_privilege",
             DynamicsError::BadRequest { .. } => "dynamics_rejected_data",
+            DynamicsError::TooLong { .. } => "dynamics_text_too_long",
             DynamicsError::NotFound { .. } => "dynamics_record_missing",
             DynamicsError::AlreadyExists { .. } => "dynamics_already_exists",
             DynamicsError::Unavailable { .. } => "dynamics_unavailable",
@@ -222,6 +249,18 @@ pub(crate) fn api_error(status: u16, body: &str) -> DynamicsError {
         }
         404 => DynamicsError::NotFound { message },
         412 => DynamicsError::AlreadyExists { message },
+        400 if code.eq_ignore_ascii_case(TOO_LONG)
+            || (code.is_empty() && message.contains("exceeded the maximum allowed length")) =>
+        {
+            DynamicsError::TooLong {
+                table: quoted_after(&message, "attribute of the '"),
+                column: quoted_after(&message, "The length of the '"),
+                max: quoted_after(&message, "maximum allowed length of '")
+                    .and_then(|m| m.trim().parse().ok()),
+                code,
+                message,
+            }
+        }
         400 => {
             let column = quoted_after(&message, "The property '")
                 .or_else(|| quoted_after(&message, "An undeclared property '"))
@@ -236,6 +275,9 @@ pub(crate) fn api_error(status: u16, body: &str) -> DynamicsError {
         _ => DynamicsError::Status { status, message },
     }
 }
+
+/// Dataverse's `StringLengthTooLong` error code (a text longer than its column's MaxLength).
+pub(crate) const TOO_LONG: &str = "0x80044331";
 
 /// Dataverse's "The user is not a member of the organization." error code.
 pub(crate) const NOT_A_MEMBER: &str = "0x80072560";
@@ -346,6 +388,60 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_length_refusal_is_recognised_by_its_code() {
+        // Microsoft's documented answer (execute-batch-operations-using-web-api.md), two
+        // spaces after "occurred." included.
+        let documented = r#"{"error":{"code":"0x80044331","message":"A validation error occurred.  The length of the 'subject' attribute of the 'task' entity exceeded the maximum allowed length of '200'."}}"#;
+        match api_error(400, documented) {
+            DynamicsError::TooLong {
+                code,
+                table,
+                column,
+                max,
+                ..
+            } => {
+                assert_eq!(code, "0x80044331");
+                assert_eq!(table.as_deref(), Some("task"));
+                assert_eq!(column.as_deref(), Some("subject"));
+                assert_eq!(max, Some(200));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The code alone is enough (a localised or reworded message names nothing).
+        let reworded = r#"{"error":{"code":"0X80044331","message":"Die Länge des Attributs überschreitet die zulässige Länge."}}"#;
+        let e = api_error(400, reworded);
+        assert!(
+            matches!(
+                &e,
+                DynamicsError::TooLong {
+                    column: None,
+                    max: None,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.cause_code(), "dynamics_text_too_long");
+        assert!(!e.is_retryable());
+        assert!(e.fix().contains("MaxLength"), "{}", e.fix());
+        // Older services send an empty code: then the message decides.
+        let empty = r#"{"error":{"code":"","message":"A validation error occurred.  The length of the 'description' attribute of the 'incident' entity exceeded the maximum allowed length of '2000'."}}"#;
+        assert!(matches!(
+            api_error(400, empty),
+            DynamicsError::TooLong {
+                max: Some(2000),
+                ..
+            }
+        ));
+        // Another code with a length-like message stays an ordinary refusal.
+        let other = r#"{"error":{"code":"0x8004431a","message":"A validation error occurred. The value 5 of 'casetypecode' on record of type 'incident' is outside the valid range. Accepted Values: 1,2,3"}}"#;
+        assert!(matches!(
+            api_error(400, other),
+            DynamicsError::BadRequest { .. }
+        ));
     }
 
     #[test]

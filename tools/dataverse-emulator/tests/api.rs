@@ -289,3 +289,68 @@ async fn metadata_queue_and_faults() {
     );
     assert!(emu.request_count() >= 6);
 }
+
+#[tokio::test]
+async fn a_text_over_a_configured_max_length_is_refused_as_microsoft_documents() {
+    let emu = Emulator::start(Config::default()).await.expect("start");
+    emu.set_max_length("incident", "description", 1000);
+    let c = client(&emu).await;
+    // The metadata tells the configured limit.
+    let (s, v, _) = c
+        .send(
+            reqwest::Method::GET,
+            "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!((s, v["MaxLength"].as_u64()), (200, Some(1000)));
+    let contact = contact(&c, "ana@client.example").await;
+    let incident = uuid::Uuid::new_v4();
+    let body = json!({
+        "title": "t",
+        "description": "x".repeat(1001),
+        "customerid_contact@odata.bind": format!("/contacts({contact})"),
+    });
+    let batch = format!(
+        "--batch_b1\r\nContent-Type: multipart/mixed; boundary=changeset_c1\r\n\r\n--changeset_c1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nPATCH {}incidents({incident}) HTTP/1.1\r\nContent-Type: application/json\r\nIf-None-Match: *\r\n\r\n{body}\r\n--changeset_c1--\r\n--batch_b1--\r\n",
+        c.base
+    );
+    let resp = c
+        .http
+        .post(format!("{}$batch", c.base))
+        .bearer_auth(&c.token)
+        .header("Content-Type", "multipart/mixed; boundary=batch_b1")
+        .body(batch)
+        .send()
+        .await
+        .expect("batch");
+    // Without continue-on-error the batch answers with the failed request's status and only
+    // that request's answer (execute-batch-operations-using-web-api.md, "Handling errors").
+    assert_eq!(resp.status().as_u16(), 400);
+    let text = resp.text().await.expect("body");
+    assert!(text.contains("HTTP/1.1 400 Bad Request"), "{text}");
+    let json_line = text
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("error body");
+    assert_eq!(
+        serde_json::from_str::<Value>(json_line).expect("json"),
+        json!({"error": {"code": "0x80044331", "message": "A validation error occurred.  The length of the 'description' attribute of the 'incident' entity exceeded the maximum allowed length of '1000'."}})
+    );
+    assert!(emu.records("incidents").is_empty(), "rolled back");
+    // At the limit it fits (UTF-16 units, as .NET counts).
+    let (s, _, _) = c
+        .send(
+            reqwest::Method::PATCH,
+            &format!("incidents({incident})"),
+            &[("If-None-Match", "*")],
+            Some(json!({
+                "title": "t",
+                "description": "é".repeat(1000),
+                "customerid_contact@odata.bind": format!("/contacts({contact})"),
+            })),
+        )
+        .await;
+    assert_eq!(s, 204);
+}
