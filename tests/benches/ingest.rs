@@ -1,8 +1,14 @@
-//! Ingest benchmark against a real moto server: S3 requests per message (new thread, reply,
-//! redelivery) and peak memory per message size (10 KB, 1 MB, 30 MB). `cargo bench -p it --bench ingest`.
-//! Peak memory is the process high-water mark (VmHWM) after each size, sizes in increasing
-//! order, so each line bounds that size's peak.
+//! Ingest benchmark against a real moto server: S3 requests and time per message (new thread,
+//! reply, redelivery; 10 KB, 1 MB, 30 MB), then the peak memory of one ingest per size.
+//! `cargo bench -p it --bench ingest`.
+//!
+//! Peak memory is measured as Lambda sees it: each message is ingested by a fresh process (this
+//! binary again, `--rss-child`) wired like `functions/ingest` (`adapters::aws_config`,
+//! `S3ObjectStore::from_conf`), whose handler reads `raw/<id>` from S3, parses and files it;
+//! the figure is that process's high-water mark (VmHWM), so nothing the benchmark itself holds
+//! (the generated messages, earlier cases) is counted, and the raw read is.
 
+use std::process::Command;
 use std::time::Instant;
 
 use app::ingest::{Config, Receipt};
@@ -27,6 +33,35 @@ fn message(id: &str, in_reply_to: Option<&str>, size: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
+fn ses_event(ses_id: &str) -> serde_json::Value {
+    serde_json::json!({"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
+        "mail": {"messageId": ses_id, "timestamp": "2024-03-12T10:15:02.512Z", "source": "ana@client.example"},
+        "receipt": {"timestamp": "2024-03-12T10:15:02.512Z", "spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "PASS"}}
+    }}]})
+}
+
+/// `--rss-child BUCKET SES_ID`: one Lambda-shaped ingest of `raw/SES_ID`; prints the
+/// disposition and VmHWM in MB.
+async fn rss_child(bucket: &str, ses_id: &str) {
+    let aws = adapters::aws_config().await;
+    let deps = ingest::handler::Deps {
+        sessions: Sessions::new(S3ObjectStore::from_conf(&aws, bucket, None)),
+        raw_prefix: "raw/".into(),
+        config: Config::default(),
+        raw_retry: Vec::new(),
+        queue: None,
+        events: Box::new(app::ports::NoEvents),
+        refused: None,
+    };
+    let event = lambda_runtime::LambdaEvent::new(ses_event(ses_id), Default::default());
+    let out = ingest::handler::handle(&deps, event)
+        .await
+        .expect("handled");
+    let disposition = out["outcomes"][0]["disposition"].as_str().unwrap_or("?");
+    println!("{disposition} {:.1}", peak_rss_mb());
+}
+
+/// VmHWM in MB (10^6 bytes, like the message sizes and the target).
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -40,11 +75,17 @@ fn peak_rss_mb() -> f64 {
             })
         })
         .unwrap_or(0.0)
-        / 1024.0
+        * 1024.0
+        / 1e6
 }
 
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--rss-child") {
+        rss_child(&args[i + 1], &args[i + 2]).await;
+        return;
+    }
     let moto = MotoServer::start();
     let bucket = moto.bucket("bench").await;
     let store = CountingObjectStore::new(S3ObjectStore::new(moto.s3().await, &bucket, None));
@@ -60,8 +101,8 @@ async fn main() {
     };
     println!("ingest benchmark (moto S3 on 127.0.0.1; requests counted at the store port)");
     println!(
-        "{:<34} {:>6} {:>6} {:>6} {:>10} {:>12}",
-        "case", "GET", "PUT", "total", "ms", "peak RSS MB"
+        "{:<34} {:>6} {:>6} {:>6} {:>10}",
+        "case", "GET", "PUT", "total", "ms"
     );
     for (label, size) in [
         ("10 KB", 10_000usize),
@@ -84,15 +125,75 @@ async fn main() {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             let (g1, p1) = counts.gets_puts();
             println!(
-                "{:<34} {:>6} {:>6} {:>6} {:>10.1} {:>12.1}",
+                "{:<34} {:>6} {:>6} {:>6} {:>10.1}",
                 format!("{label} {case}"),
                 g1 - g0,
                 p1 - p0,
                 (g1 - g0) + (p1 - p0),
                 ms,
-                peak_rss_mb()
             );
         }
     }
     println!("(the Lambda handler adds one GET for raw/<id>; attachments add one PUT each)");
+    println!();
+    peak_memory(&moto).await;
+}
+
+/// One fresh process per message (see the crate doc): the Lambda handler on moto S3.
+async fn peak_memory(moto: &MotoServer) {
+    let bucket = moto.bucket("rss").await;
+    let s3 = moto.s3().await;
+    let exe = std::env::current_exe().expect("own path");
+    println!(
+        "peak memory of one ingest (fresh process per message: the Lambda handler reads raw/<id> from S3, parses, files; VmHWM)"
+    );
+    println!("{:<34} {:>12} {:>14}", "case", "peak RSS MB", "target MB");
+    for (label, size) in [
+        ("10 KB", 10_000usize),
+        ("1 MB", 1_000_000),
+        ("30 MB", 30_000_000),
+    ] {
+        let root_id = format!("rss-root-{label}@x");
+        for (case, ses, raw) in [
+            (
+                "new thread",
+                format!("rss-a-{label}"),
+                message(&root_id, None, size),
+            ),
+            (
+                "reply in thread",
+                format!("rss-b-{label}"),
+                message(&format!("rss-reply-{label}@x"), Some(&root_id), size),
+            ),
+        ] {
+            let len = raw.len();
+            s3.put_object()
+                .bucket(&bucket)
+                .key(format!("raw/{ses}"))
+                .body(raw.into())
+                .send()
+                .await
+                .expect("raw put");
+            let out = Command::new(&exe)
+                .args(["--rss-child", &bucket, &ses])
+                .envs(moto.env())
+                .output()
+                .expect("child runs");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let (disposition, peak) = stdout.trim().split_once(' ').unwrap_or(("?", "?"));
+            assert!(
+                out.status.success() && disposition == "customer",
+                "child failed: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // Issue 14's budget: twice the message plus 40 MB.
+            let target = 2.0 * len as f64 / 1e6 + 40.0;
+            println!(
+                "{:<34} {:>12} {:>14.0}",
+                format!("{label} {case}"),
+                peak,
+                target
+            );
+        }
+    }
 }
