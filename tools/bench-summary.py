@@ -87,7 +87,7 @@ def main():
 
     rows = {}
     pat = re.compile(
-        r"^(10 KB|1 MB|30 MB) (new thread|reply in thread|redelivery)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+<= \d+\s+([\d.]+)\s+([\d.]+)",
+        r"^(10 KB|1 MB|30 MB) (new thread|reply in thread|redelivery)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+<= \d+\s+([\d.]+)",
         re.M,
     )
     for m in pat.finditer(ingest):
@@ -97,7 +97,6 @@ def main():
             "attach": int(m.group(5)),
             "filed": int(m.group(6)),
             "ms": float(m.group(7)),
-            "rss": float(m.group(8)),
         }
 
     def filed(case):
@@ -122,8 +121,13 @@ def main():
     soak_threads = num(r"messages in (\d+) threads", soak, cast=int)
     soak_handoff_s3 = num(r"S3 ([\d.]+) requests per handoff", soak)
     soak_dyn = num(r"Dynamics: ([\d.]+) requests per handoff", soak)
+    # The fresh-process table: "30 MB new thread   <peak>   <target>".
     rss30 = max(
-        (r["rss"] for (size, _), r in rows.items() if size == "30 MB"), default=None
+        (
+            float(m.group(1))
+            for m in re.finditer(r"^30 MB (?:new thread|reply in thread)\s+([\d.]+)\s+\d+\s*$", ingest, re.M)
+        ),
+        default=None,
     )
     init_ingest = num(r"^ingest\s+median\s+([\d.]+) ms", cold)
     init_handoff = num(r"^handoff\s+median\s+([\d.]+) ms", cold)

@@ -4,11 +4,13 @@
 # target/moto-venv on first use). Everything runs on 127.0.0.1. Takes a few minutes on 2 cores
 # once the bench-profile build is done.
 #
-# Steps: mail parse/strip throughput, ingest S3 requests/time/memory per message size, handoff
+# Steps: mail parse/strip throughput (and its ratio to bare mail-parser), ingest S3 requests/time
+# per message size and peak memory per message (a fresh process per message), handoff
 # Dynamics requests/latency at 20 ms RTT, the full soak (1,000 messages, 200 handoffs under
-# faults), Lambda binary sizes, cold-start init time of both binaries, the first `cargo run
-# --release -p mailcase -- demo` into an empty target dir (FIRST_RUN=0 skips it), then the targets
-# table and the cost per 1,000 emails (tools/bench-summary.py).
+# faults), Lambda binary sizes (of the last `bash tools/lambda-build.sh`, [profile.lambda]; not
+# rebuilt here), cold-start init time of both binaries, the first `cargo run --release -p
+# mailcase -- demo` into an empty target dir (FIRST_RUN=0 skips it), then the targets table and
+# the cost per 1,000 emails (tools/bench-summary.py).
 # SOAK_ARGS adds flags to the soak example (e.g. SOAK_ARGS="--messages 2000 --threads 400").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,7 +75,7 @@ sizes="$tmp/sizes.md"
   size_line target/release/handoff "handoff (host, bench profile)"
 } >"$sizes"
 if [ "$lambda" = yes ]; then
-  size_note="The deployable binaries are the \`target/lambda/*/bootstrap\` files \`bash tools/lambda-build.sh\` built (cargo lambda, \`--release\`: fat LTO, stripped; built $(date -u -r target/lambda/handoff/bootstrap +%Y-%m-%dT%H:%MZ)). The host binaries are what the cold-start figures ran (bench profile: stripped, no LTO, so larger)."
+  size_note="The deployable binaries are the \`target/lambda/*/bootstrap\` files \`bash tools/lambda-build.sh\` built (cargo lambda, \`--profile lambda\`: fat LTO, opt-level s, stripped; built $(date -u -r target/lambda/handoff/bootstrap +%Y-%m-%dT%H:%MZ)). The host binaries are what the cold-start figures ran (bench profile: stripped, no LTO, so larger)."
 else
   size_note="No \`target/lambda/*/bootstrap\` was found (\`bash tools/lambda-build.sh\` builds them): the sizes are of the host binaries from \`cargo build --profile bench -p ingest -p handoff\` (\`target/release/\`, where cargo puts the bench profile; stripped, no LTO), larger than the deployed release build."
 fi
@@ -130,7 +132,8 @@ $(fence "$tmp/mail.out")
 ## Ingest: S3 requests, time and peak memory per message size
 
 \`cargo bench -p it --bench ingest\` (tests/benches/ingest.rs; \`app::ingest::run\` on moto S3,
-requests counted at the store port)
+requests counted at the store port; peak memory: one fresh process per message running the Lambda
+handler, which reads \`raw/<id>\` from moto, parses and files it, VmHWM in MB of 10^6 bytes)
 
 $(fence "$tmp/ingest.out")
 

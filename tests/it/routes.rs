@@ -498,6 +498,7 @@ async fn a_failing_event_bus_or_comprehend_still_files_the_mail_and_creates_the_
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
+        .http_client(adapters::https_client())
         .credentials_provider(aws_sdk_sqs::config::SharedCredentialsProvider::new(
             aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "test"),
         ))

@@ -1,7 +1,7 @@
 //! template.yaml: security and wiring properties, read from the file (no AWS needed), and the
 //! sample files under events/.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
@@ -757,4 +757,49 @@ fn checkov_skips_carry_a_reason() {
         }
     }
     assert!(skipped > 0);
+}
+
+/// `key = value` lines of one `[section]` of a TOML file (enough for Cargo.toml's profiles).
+fn toml_section(text: &str, section: &str) -> BTreeMap<String, String> {
+    let header = format!("[{section}]");
+    text.lines()
+        .skip_while(|l| l.trim() != header)
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !k.trim_start().starts_with('#'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        .collect()
+}
+
+#[test]
+fn sam_build_gets_the_lambda_profile_and_both_profiles_keep_unwinding() {
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    let release = toml_section(&manifest, "profile.release");
+    let lambda = toml_section(&manifest, "profile.lambda");
+    // The runtime's panic layer and mail::parse's catch_unwind need unwinding; cargo-lambda
+    // would put "abort" into a release build whose profile leaves panic unset.
+    assert_eq!(release.get("panic").map(String::as_str), Some("unwind"));
+    assert_eq!(lambda.get("panic").map(String::as_str), Some("unwind"));
+    assert_eq!(release.get("strip").map(String::as_str), Some("true"));
+    assert_eq!(lambda.get("inherits").map(String::as_str), Some("release"));
+    // SAM always builds --release: tools/sam-build.sh must give it the lambda profile's settings.
+    let script = std::fs::read_to_string(repo().join("tools/sam-build.sh")).expect("sam-build.sh");
+    for (key, env) in [
+        ("lto", "LTO"),
+        ("codegen-units", "CODEGEN_UNITS"),
+        ("opt-level", "OPT_LEVEL"),
+    ] {
+        let value = lambda
+            .get(key)
+            .unwrap_or_else(|| panic!("profile.lambda sets {key}"));
+        let line = format!("export CARGO_PROFILE_RELEASE_{env}={value}");
+        assert!(
+            script.lines().any(|l| l.trim() == line),
+            "tools/sam-build.sh lacks {line}"
+        );
+    }
+    let build =
+        std::fs::read_to_string(repo().join("tools/lambda-build.sh")).expect("lambda-build.sh");
+    assert!(build.contains("cargo lambda build --profile lambda"));
 }

@@ -59,7 +59,7 @@ async fn worker(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = aws_config::load_from_env().await;
+    let aws = adapters::aws_config().await;
     let deps = worker(&aws).await;
     if let Err(e) = &deps {
         tracing::error!(error = %e, "configuration refused: every invocation fails until it is fixed");

@@ -12,7 +12,7 @@ use store::sessions::Sessions;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let mut cfg = config::Config::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = adapters::aws_config().await;
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let refused = match adapters::routing_from_env(Some(&aws), env).await {
         Ok(routing) => {

@@ -8,6 +8,35 @@ use std::time::Duration;
 use app::ports::{BoxFuture, Event, EventSink, HandoffQueue, PortError, SentimentDetector};
 use app::routing::{Policy, Routing, Source};
 use aws_config::SdkConfig;
+use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+
+/// The shared AWS configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`),
+/// as `aws_config::load_from_env()` gives it, with [`https_client`]: the SDK crates are built
+/// without their default HTTPS client (see the workspace Cargo.toml), so every `SdkConfig` the
+/// functions and the CLI use comes from here.
+pub async fn aws_config() -> SdkConfig {
+    aws_config::from_env()
+        .http_client(https_client())
+        .load()
+        .await
+}
+
+/// The SDK's default HTTPS client (hyper 1, rustls, the system's trusted roots, proxy settings
+/// from the environment, as `aws-smithy-runtime` builds it for the latest behavior version) with
+/// ring as rustls' crypto provider, the one reqwest already links, instead of aws-lc.
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            conn.set_sleep_impl(c.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
 
 fn port_error<E: std::error::Error + 'static>(
     what: &str,

@@ -174,7 +174,7 @@ pub async fn file_message<O: ObjectStore>(
         internal_domains: cfg.internal_domains.clone(),
         received_at: Some(receipt.received_at),
     };
-    let msg = mail::parse(raw, &opts);
+    let mut msg = mail::parse(raw, &opts);
     let key = message_key_of(&msg, receipt);
     // Our forwarding connection test coming back: mark the channel Active, file nothing.
     if let Some(token) = msg.subject.as_deref().and_then(crate::channel::test_token)
@@ -202,14 +202,23 @@ pub async fn file_message<O: ObjectStore>(
     }
     // Boxed: the filing future is large (threading, merging), and Lambda's worker threads have
     // 2 MiB stacks.
+    // The files are stored on their own: moved out here, they are not copied for the upload.
+    let contents = msg
+        .attachments
+        .iter_mut()
+        .map(|a| std::mem::take(&mut a.content))
+        .collect();
     let (mut outcome, session) = Box::pin(file(
         sessions,
         &msg,
+        contents,
         receipt,
         cfg,
         key,
-        own_entry,
-        own_session,
+        Own {
+            entry: own_entry,
+            session: own_session,
+        },
     ))
     .await?;
     if let Some(why) = &msg.customer_unknown {
@@ -368,15 +377,25 @@ async fn record_unfiled<O: ObjectStore>(
         .await
 }
 
+/// What the loop check read about the message's own id: its index entry and that session.
+struct Own {
+    entry: Option<IdEntry>,
+    session: Option<Session>,
+}
+
 async fn file<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
+    contents: Vec<Vec<u8>>,
     receipt: &Receipt,
     cfg: &Config,
     key: String,
-    own_entry: Option<IdEntry>,
-    own_session: Option<Session>,
+    own: Own,
 ) -> Result<(Outcome, Session), IngestError> {
+    let Own {
+        entry: own_entry,
+        session: own_session,
+    } = own;
     // Fast path for a redelivery: the message is indexed and in its session already.
     // A follow-up still pending is reported again, so a notice lost to a failed send goes out
     // on the retry.
@@ -438,13 +457,11 @@ async fn file<O: ObjectStore>(
     let mut session_id = session_id;
 
     // Bodies first: a crash after this leaves only objects the retry writes again.
-    let mut stored = msg.clone();
     let mut attachments = Vec::with_capacity(msg.attachments.len());
-    for (i, a) in msg.attachments.iter().enumerate() {
+    for (i, (a, content)) in msg.attachments.iter().zip(contents).enumerate() {
         let akey = attachment_key(&session_id, &key, i, &a.filename);
-        sessions
-            .put_once(&akey, a.content.clone(), &a.content_type)
-            .await?;
+        let sha256 = store::sessions::digest_bytes(&content);
+        sessions.put_once(&akey, content, &a.content_type).await?;
         attachments.push(AttachmentRef {
             filename: a.filename.clone(),
             content_type: a.content_type.clone(),
@@ -452,16 +469,14 @@ async fn file<O: ObjectStore>(
             inline: a.inline,
             winmail: a.winmail,
             key: akey,
-            sha256: Some(store::sessions::digest_bytes(&a.content)),
+            sha256: Some(sha256),
             content_id: a.content_id.clone(),
             referenced: a.referenced,
         });
     }
-    for a in &mut stored.attachments {
-        a.content = Vec::new();
-    }
+    // The message JSON never holds the files (`Attachment::content` is not serialised).
     sessions
-        .put_once_json(&message_key(&session_id, &key), &stored)
+        .put_once_json(&message_key(&session_id, &key), msg)
         .await?;
 
     let entry = MessageEntry {

@@ -121,10 +121,22 @@ pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
 
 /// LF line ends, no control characters but tab, no trailing blanks.
 pub(crate) fn normalise_text(s: &str) -> String {
-    let s = s.replace("\r\n", "\n").replace('\r', "\n");
-    let s: String = s
-        .chars()
-        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
-        .collect();
-    s.trim_end().to_string()
+    // One pass: CRLF and lone CR become LF, other control characters (C0, DEL, C1) except
+    // tab go; text without any of them (most) is copied as it is.
+    let clean = |c: char| c == '\n' || c == '\t' || !c.is_control();
+    if s.chars().all(|c| c != '\r' && clean(c)) {
+        return s.trim_end().to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            chars.next_if_eq(&'\n');
+            out.push('\n');
+        } else if clean(c) {
+            out.push(c);
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }

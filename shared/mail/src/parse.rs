@@ -130,7 +130,7 @@ fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
     let raw = transcoded.as_deref().unwrap_or(raw);
     let addresses_fixed = crate::address::decode_encoded_local_parts(raw);
     let raw = addresses_fixed.as_deref().unwrap_or(raw);
-    let Some(msg) = MessageParser::default().parse(raw) else {
+    let Some(mut msg) = MessageParser::default().parse(raw) else {
         return fallback(
             raw,
             opts,
@@ -148,16 +148,20 @@ fn parse_inner(raw: &[u8], opts: &ParseOptions) -> InboundMessage {
         // A body line glued to the headers (no blank line) is read as a broken header and the
         // body vanishes: put the missing separator back and read again.
         if let Some(fixed) = repair::insert_missing_blank_line(raw)
-            && let Some(fixed_msg) = MessageParser::default().parse(&fixed)
+            && let Some(mut fixed_msg) = MessageParser::default().parse(&fixed)
             && (!fixed_msg.text_body.is_empty() || !fixed_msg.html_body.is_empty())
         {
-            return build(&fixed_msg, opts);
+            return build(&mut fixed_msg, opts);
         }
     }
-    build(&msg, opts)
+    build(&mut msg, opts)
 }
 
-fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
+/// `msg` is mutable only so the attachments' decoded bytes can be moved out of it
+/// ([`take_attachments`]); nothing else changes it.
+fn build(msg: &mut Message<'_>, opts: &ParseOptions) -> InboundMessage {
+    let mut attachments = take_attachments(msg);
+    let msg = &*msg;
     let headers = Headers::from_message(msg);
     let (timestamp, date) = date_of(msg.date(), opts.received_at);
     let from = first_mailbox(msg.from());
@@ -168,7 +172,6 @@ fn build(msg: &Message<'_>, opts: &ParseOptions) -> InboundMessage {
         .and_then(|a| crate::address::problem(&normalise_address(a)));
     let subject = msg.subject().map(crate::compose::clean);
     let (mut text, mut plain) = body_text(msg);
-    let mut attachments = attachments(msg);
     // Outlook's winmail.dat unpacked, cid: references from the HTML marked (tnef.rs, cid.rs).
     crate::tnef::expand(&mut attachments);
     crate::cid::mark_referenced(
@@ -365,11 +368,38 @@ fn msg_content_type(msg: &Message<'_>) -> String {
 pub(crate) fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
     msg.attachments()
         .enumerate()
-        .map(|(i, part)| attachment(i, part))
+        .map(|(i, part)| {
+            let content = part.contents().to_vec();
+            attachment(i, part, content)
+        })
         .collect()
 }
 
-fn attachment(index: usize, part: &MessagePart<'_>) -> Attachment {
+/// [`attachments`], with the decoded bytes of binary parts moved out of `msg` instead of copied:
+/// mail-parser already holds each decoded file, and a copy would hold a large attachment twice.
+/// The taken parts read as empty afterwards; only binary parts are taken (text parts may be
+/// body parts too, nested messages are read again for forwarded text), and only a part listed
+/// once.
+fn take_attachments(msg: &mut Message<'_>) -> Vec<Attachment> {
+    let ids = msg.attachments.clone();
+    ids.iter()
+        .enumerate()
+        // map_while: mail-parser's own iterator stops at the first id without a part.
+        .map_while(|(i, &id)| {
+            let once = ids.iter().filter(|&&other| other == id).count() == 1;
+            let part = msg.parts.get_mut(id as usize)?;
+            let content = match &mut part.body {
+                PartType::Binary(bytes) | PartType::InlineBinary(bytes) if once => {
+                    std::mem::take(bytes).into_owned()
+                }
+                _ => part.contents().to_vec(),
+            };
+            Some(attachment(i, part, content))
+        })
+        .collect()
+}
+
+fn attachment(index: usize, part: &MessagePart<'_>, content: Vec<u8>) -> Attachment {
     let content_type = part
         .content_type()
         .map(|ct| match ct.subtype() {
@@ -399,7 +429,6 @@ fn attachment(index: usize, part: &MessagePart<'_>) -> Attachment {
             .is_some_and(|cd| cd.ctype().eq_ignore_ascii_case("inline"));
     let winmail =
         content_type == "application/ms-tnef" || filename.eq_ignore_ascii_case("winmail.dat");
-    let content = part.contents().to_vec();
     Attachment {
         filename,
         content_type,

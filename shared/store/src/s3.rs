@@ -6,6 +6,10 @@ use aws_sdk_s3::primitives::ByteStream;
 
 use crate::{Etag, Object, ObjectStore, StoreError};
 
+/// The largest buffer reserved up front from a response's Content-Length (SES mail is at most
+/// 40 MB); a larger object still reads, growing the buffer.
+const MAX_PREALLOCATION: i64 = 64 << 20;
+
 /// Objects in one bucket, optionally under a key prefix.
 #[derive(Debug, Clone)]
 pub struct S3ObjectStore {
@@ -95,13 +99,15 @@ impl ObjectStore for S3ObjectStore {
         match out {
             Ok(o) => {
                 let etag = Etag(o.e_tag().unwrap_or_default().to_string());
-                let bytes = o
-                    .body
-                    .collect()
-                    .await
-                    .map_err(StoreError::backend)?
-                    .into_bytes()
-                    .to_vec();
+                // Chunks straight into one buffer of the announced size: `collect()` then
+                // `into_bytes().to_vec()` held the object up to three times at once (chunks,
+                // the joined copy, the Vec), which for a 30 MB mail was most of the peak memory.
+                let announced = o.content_length().unwrap_or(0).clamp(0, MAX_PREALLOCATION);
+                let mut bytes = Vec::with_capacity(announced as usize);
+                let mut body = o.body;
+                while let Some(chunk) = body.try_next().await.map_err(StoreError::backend)? {
+                    bytes.extend_from_slice(&chunk);
+                }
                 Ok(Some(Object { bytes, etag }))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),

@@ -78,25 +78,11 @@ pub fn init(verbose: u8) {
         .try_init();
 }
 
-/// `aws_config::load_from_env()` with an HTTP client that logs each request at debug: the
-/// SDK's default client (hyper 1, rustls with aws-lc, proxy settings from the environment, as
-/// `aws-smithy-runtime` builds it for the latest behavior version), wrapped.
+/// `adapters::aws_config()` with its HTTP client (`adapters::https_client`) wrapped so that each
+/// request is logged at debug.
 pub async fn aws_config() -> aws_config::SdkConfig {
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
-    let inner = Builder::new().build_with_connector_fn(|settings, components| {
-        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ));
-        conn.set_connector_settings(settings.cloned());
-        if let Some(c) = components {
-            conn.set_sleep_impl(c.sleep_impl());
-        }
-        conn.set_proxy_config(Some(ProxyConfig::from_env()));
-        conn.build()
-    });
     aws_config::from_env()
-        .http_client(Logged(inner))
+        .http_client(Logged(adapters::https_client()))
         .load()
         .await
 }

@@ -148,7 +148,14 @@ impl MotoServer {
 
     /// Shared AWS config pointing at this server with test credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
+        // The SDK crates have no default HTTPS client in this workspace (see Cargo.toml).
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
             .endpoint_url(self.endpoint())
             .region(Region::new("us-east-1"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(

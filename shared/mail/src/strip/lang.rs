@@ -21,6 +21,17 @@ fn is_match(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
     re.as_ref().is_some_and(|r| r.is_match(text))
 }
 
+/// Whether `text` may match a regex whose every match contains a match of the prefilter `re`
+/// (the prefilter is a plain alternation the regex crate searches as literals, far cheaper
+/// than the anchored patterns with bounded repeats). A prefilter that failed to compile
+/// filters nothing.
+fn may_match(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
+    re.as_ref().is_none_or(|r| r.is_match(text))
+}
+
+/// Dash-like characters of [`DASH`], for cheap checks before the patterns that need them.
+const DASH_CHARS: [char; 7] = ['-', '‐', '‑', '‒', '–', '—', '―'];
+
 /// Hyphen-like characters: Proton and some clients use U+2010 instead of ASCII dashes.
 const DASH: &str = r"[-‐‑‒–—―]";
 
@@ -83,6 +94,14 @@ static CJK_WROTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(r"(?:写道|寫道|書きました|のメール|님이\s*작성|작성하였습니다|작성했습니다)\s*[:：]$")
 });
 
+/// Every attribution pattern needs an address (`@`) or one of these words (the same
+/// sub-patterns, so a match of any pattern contains a match of this one).
+static ATTRIBUTION_WORDS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(&format!(
+        r"(?i){VERBS}|{MORE_VERBS}|пользователь|写道|寫道|書きました|のメール|님이\s*작성|작성하였습니다|작성했습니다"
+    ))
+});
+
 /// Whether a (possibly joined) line is a reply attribution such as `On … wrote:`.
 /// `first_line_has_date` must say whether the window's first line contains a digit: every real
 /// attribution starts with its date, which keeps prose like "On Monday John wrote:" as text.
@@ -120,6 +139,9 @@ pub(super) enum Attribution {
 /// Zoho writes without a colon: `---- On Tue, 22 Dec 2015 … wrote ----` (any language, dashes,
 /// `=` or `*` as the decoration).
 pub(super) fn attribution(text: &str, first_line_has_date: bool) -> Attribution {
+    if !text.contains('@') && !may_match(&ATTRIBUTION_WORDS, text) {
+        return Attribution::No;
+    }
     let owned;
     let line = match undecorated(text) {
         Some(inner) if inner.ends_with([':', '：']) => inner,
@@ -181,12 +203,12 @@ static OTHER_LABEL: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Whether a trimmed line starts an Outlook header block (`From:` and localized forms).
 pub(super) fn is_from_label(line: &str) -> bool {
-    is_match(&FROM_LABEL, line)
+    line.contains([':', '：']) && is_match(&FROM_LABEL, line)
 }
 
 /// Whether a trimmed line is a `Sent:`/`To:`/`Subject:`… line of an Outlook header block.
 pub(super) fn is_other_label(line: &str) -> bool {
-    is_match(&OTHER_LABEL, line)
+    line.contains([':', '：']) && is_match(&OTHER_LABEL, line)
 }
 
 /// `-----Original Message-----` in every language, Proton's U+2010 form and QQ's `原始邮件`.
@@ -198,7 +220,7 @@ static ORIGINAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Whether a trimmed line is an "original message" separator.
 pub(super) fn is_original_marker(line: &str) -> bool {
-    is_match(&ORIGINAL, line)
+    line.contains(DASH_CHARS) && is_match(&ORIGINAL, line)
 }
 
 /// Forward banners: Gmail/Thunderbird dashes form and Apple's `Begin forwarded message:`.
@@ -210,7 +232,9 @@ static FORWARD: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Whether a trimmed line announces a forwarded message (which is content, not history).
 pub(super) fn is_forward_marker(line: &str) -> bool {
-    is_match(&FORWARD, line)
+    // Both forms need dashes or end in a colon (and trailing space).
+    (line.contains(DASH_CHARS) || line.trim_end().ends_with([':', '：']))
+        && is_match(&FORWARD, line)
 }
 
 /// "Sent from my iPhone" and its translations, app footers such as "Get Outlook for iOS".
@@ -264,6 +288,7 @@ mod tests {
             &ORIGINAL,
             &FORWARD,
             &MOBILE,
+            &ATTRIBUTION_WORDS,
         ] {
             assert!(re.is_some());
         }

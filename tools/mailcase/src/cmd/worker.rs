@@ -19,7 +19,7 @@ fn env(k: &str) -> Option<String> {
 
 /// AWS configuration, loaded only when something needs it.
 pub async fn aws() -> aws_config::SdkConfig {
-    aws_config::load_from_env().await
+    crate::logging::aws_config().await
 }
 
 /// `ROUTING` over `DEFAULT_*` and `HANDOFF_POLICY`; an S3 document is read with the AWS settings.
