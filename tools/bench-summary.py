@@ -131,7 +131,8 @@ def main():
     )
     init_ingest = num(r"^ingest\s+median\s+([\d.]+) ms", cold)
     init_handoff = num(r"^handoff\s+median\s+([\d.]+) ms", cold)
-    ratio = num(r"ratio[^0-9\n]*([\d.]+)", mail)
+    ratio = num(r"^ratio to bare mail-parser.*?small replies ([\d.]+)x", mail)
+    ratio_big = num(r"^ratio to bare mail-parser.*?10 MB message ([\d.]+)x", mail)
     b_ingest = int(sizes["ingest"]) if "ingest" in sizes else None
     b_handoff = int(sizes["handoff"]) if "handoff" in sizes else None
     first = int(first_run) if first_run.isdigit() else None
@@ -152,7 +153,8 @@ def main():
     w(f"| handoff Lambda binary (arm64) ≤ 10 MB | {BEFORE['bin_handoff']} | {fmt(b_handoff, ' B')} | {verdict(b_handoff, 10_000_000)} |")
     w(f"| init time no worse | {BEFORE['init']} | ingest {fmt(init_ingest, ' ms')}, handoff {fmt(init_handoff, ' ms')} | see the cold-start section |")
     w(f"| first `cargo run --release -p mailcase -- demo` ≤ 180 s | {BEFORE['first_run']} | {fmt(first, ' s')} | {verdict(first, 180)} |")
-    w(f"| parse + strip + classify ≥ 0.5× bare parsing | {BEFORE['ratio']} | {fmt(ratio, '×', 2)} | {verdict(ratio, 0.5, lower_is_better=False)} |")
+    w(f"| parse + strip + classify ≥ 0.5× bare parsing, small replies | {BEFORE['ratio']} | {fmt(ratio, '×', 2)} | {verdict(ratio, 0.5, lower_is_better=False)} |")
+    w(f"| the same, a 10 MB message with attachments | {BEFORE['ratio']} | {fmt(ratio_big, '×', 2)} | {verdict(ratio_big, 0.5, lower_is_better=False)} |")
     w("")
 
     # Cost per 1,000 emails.
