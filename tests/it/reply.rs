@@ -52,15 +52,36 @@ fn reply_settings(ack: bool) -> ReplySettings {
     }
 }
 
+/// moto's state dump (`/moto-api/data.json`). The shared moto serves every test at once, and
+/// its dump can fail while another test is changing state (an error page, not JSON): asked
+/// again, a few times, before the test gives up.
+async fn moto_data() -> Value {
+    let url = format!("{}/moto-api/data.json", MotoServer::shared().endpoint());
+    let mut last = String::new();
+    for _ in 0..20 {
+        match reqwest::get(&url).await {
+            Ok(r) => match r.text().await {
+                Ok(body) => match serde_json::from_str::<Value>(&body) {
+                    Ok(v) => return v,
+                    Err(e) => {
+                        last = format!(
+                            "not JSON ({e}): {}",
+                            body.chars().take(200).collect::<String>()
+                        )
+                    }
+                },
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("moto's data.json stayed unreadable: {last}");
+}
+
 /// Raw messages moto accepted whose `X-Mailcase-Session` is `session_id`.
 async fn sent_for(session_id: &str) -> Vec<String> {
-    let url = format!("{}/moto-api/data.json", MotoServer::shared().endpoint());
-    let data: Value = reqwest::get(&url)
-        .await
-        .expect("moto data")
-        .json()
-        .await
-        .expect("json");
+    let data = moto_data().await;
     let header = format!("X-Mailcase-Session: {session_id}");
     data["ses"]["RawMessage"]
         .as_array()
@@ -338,13 +359,7 @@ async fn forwarding_test_round_trip_marks_the_channel_active() {
     ));
     // The message SES sent is what the forwarding rule brings back: find it in moto's outbox
     // and deliver it the way the receipt rule does (raw object, then the ingest Lambda).
-    let url = format!("{}/moto-api/data.json", MotoServer::shared().endpoint());
-    let data: Value = reqwest::get(&url)
-        .await
-        .expect("moto")
-        .json()
-        .await
-        .expect("json");
+    let data = moto_data().await;
     let raw = data["ses"]["RawMessage"]
         .as_array()
         .into_iter()
