@@ -640,11 +640,78 @@ impl Rng {
     }
 }
 
+/// A store that yields to the scheduler a random number of times around every request, so
+/// concurrent ingests interleave in many more ways than the memory store alone lets them.
+#[derive(Clone)]
+struct Jitter<O> {
+    inner: O,
+    rng: std::sync::Arc<std::sync::Mutex<Rng>>,
+}
+
+impl<O> Jitter<O> {
+    fn new(inner: O, seed: u64) -> Self {
+        Jitter {
+            inner,
+            rng: std::sync::Arc::new(std::sync::Mutex::new(Rng(seed | 1))),
+        }
+    }
+
+    async fn pause(&self) {
+        let n = self.rng.lock().map(|mut r| r.below(6)).unwrap_or(0);
+        for _ in 0..n {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+impl<O: store::ObjectStore> store::ObjectStore for Jitter<O> {
+    async fn get(&self, key: &str) -> Result<Option<store::Object>, store::StoreError> {
+        self.pause().await;
+        let r = self.inner.get(key).await;
+        self.pause().await;
+        r
+    }
+    async fn put_new(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<store::Etag, store::StoreError> {
+        self.pause().await;
+        let r = self.inner.put_new(key, bytes, content_type).await;
+        self.pause().await;
+        r
+    }
+    async fn put_if_match(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        etag: &store::Etag,
+    ) -> Result<store::Etag, store::StoreError> {
+        self.pause().await;
+        let r = self
+            .inner
+            .put_if_match(key, bytes, content_type, etag)
+            .await;
+        self.pause().await;
+        r
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, store::StoreError> {
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), store::StoreError> {
+        self.pause().await;
+        self.inner.delete(key).await
+    }
+}
+
 /// One thread of 3-6 messages with mixed header styles, ingested in a random order in random
 /// concurrent batches: it must end up as one session.
 async fn one_thread<O: store::ObjectStore + Clone + 'static>(
     store: O,
     seed: u64,
+    max_batch: usize,
 ) -> Result<usize, String> {
     let s = Sessions::new(store);
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
@@ -702,28 +769,33 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
     for i in (1..n).rev() {
         order.swap(i, rng.below(i + 1));
     }
-    let max_batch: usize = std::env::var("THREAD_BATCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
     let mut at = 0;
+    let mut arrivals: Vec<String> = Vec::new();
     while at < n {
         let size = (1 + rng.below(max_batch)).min(n - at);
         if std::env::var("THREAD_SEED").is_ok() {
             eprintln!("batch {:?}", &order[at..at + size]);
         }
+        arrivals.push(format!("batch {:?}:", &order[at..at + size]));
         let batch: Vec<usize> = order[at..at + size].to_vec();
         at += size;
-        let futs =
-            batch.iter().map(|&i| {
-                let s = s.clone();
-                let raw = raws[i].clone();
-                async move {
-                    app::ingest::run(&s, &raw, &receipt(&format!("ses-{seed}-{i}")), &cfg()).await
-                }
-            });
-        for r in futures_join_all(futs).await {
+        let futs = batch.iter().map(|&i| {
+            let s = s.clone();
+            let raw = raws[i].clone();
+            async move {
+                (
+                    i,
+                    app::ingest::run(&s, &raw, &receipt(&format!("ses-{seed}-{i}")), &cfg()).await,
+                )
+            }
+        });
+        for (i, r) in futures_join_all(futs).await {
             let o = r.map_err(|e| format!("ingest failed: {e}"))?;
+            arrivals.push(format!(
+                "{i}->{}{}",
+                o.session_id.as_deref().unwrap_or("-"),
+                if o.new_session { " new" } else { "" }
+            ));
             if std::env::var("THREAD_SEED").is_ok() {
                 eprintln!(
                     "  -> {:?} new {} dup {}",
@@ -742,11 +814,37 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
         .filter(|x| x.merged_into.is_none())
         .collect();
     let described = format!(
-        "seed {seed}: styles {styles:?} renamed {renamed:?} parents {parents:?} order {order:?}"
+        "seed {seed}: styles {styles:?} renamed {renamed:?} parents {parents:?} order {order:?} arrivals {}",
+        arrivals.join(" ")
     );
     if live.len() != 1 {
+        // The indexes as they ended: what the failing interleaving left behind.
+        let mut state = String::new();
+        for (i, id) in ids.iter().enumerate() {
+            let e = s.find_message_id(id).await.map_err(|e| e.to_string())?;
+            state.push_str(&format!("\n  id {i} -> {e:?}"));
+        }
+        let mut subjects = vec!["Pump broken".to_string()];
+        subjects.extend((0..n).map(|i| format!("Still leaking ({i})")));
+        for subj in subjects {
+            let k = mail::subject::subject_key(&subj);
+            if let Some(e) = s
+                .find_subject("ana@client.example", &k)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                state.push_str(&format!("\n  subject {subj:?} -> {}", e.session_id));
+            }
+        }
+        for x in s.list().await.map_err(|e| e.to_string())? {
+            let held: Vec<_> = x.messages.iter().map(|m| m.message_id.clone()).collect();
+            state.push_str(&format!(
+                "\n  session {} created {} merged_into {:?} holds {held:?}",
+                x.id, x.created_at, x.merged_into
+            ));
+        }
         return Err(format!(
-            "{described}: {} sessions {:?}",
+            "{described}: {} sessions {:?}{state}",
             live.len(),
             live.iter()
                 .map(|x| (x.id.clone(), x.messages.len()))
@@ -777,24 +875,35 @@ where
     out
 }
 
-/// Sequential arrivals in every order (deterministic) in CI; `THREAD_SEEDS=5000` runs more,
-/// `THREAD_BATCH=2` or `3` ingests that many at once (concurrent batches: a rare residual race
-/// remains there, see the closing note), `THREAD_SEED=<n>` replays one seed with its batches.
+/// Every arrival order, one at a time and in concurrent batches of up to 3 (on a store that
+/// yields at random around every request, so the batches interleave many ways): 300 threads of
+/// each in CI. `THREAD_SEEDS=5000` runs more, `THREAD_BATCH=<n>` only batches of up to n,
+/// `THREAD_SEED=<n>` replays one seed with its batches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
     let seeds: u64 = std::env::var("THREAD_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
+    let batches: Vec<usize> = match std::env::var("THREAD_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(b) => vec![b],
+        None => vec![1, 3],
+    };
     let mut failures = Vec::new();
     let mut merges = 0;
     let only: Option<u64> = std::env::var("THREAD_SEED")
         .ok()
         .and_then(|v| v.parse().ok());
-    for seed in only.map(|o| o..o + 1).unwrap_or(0..seeds) {
-        match one_thread(store::MemoryObjectStore::default(), seed).await {
-            Ok(m) => merges += m,
-            Err(e) => failures.push(e),
+    for &batch in &batches {
+        for seed in only.map(|o| o..o + 1).unwrap_or(0..seeds) {
+            let store = Jitter::new(store::MemoryObjectStore::default(), seed ^ 0x5EED);
+            match one_thread(store, seed, batch).await {
+                Ok(m) => merges += m,
+                Err(e) => failures.push(format!("batch {batch}, {e}")),
+            }
         }
     }
     // A few on the real S3 API too.
@@ -804,6 +913,7 @@ async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
         if let Err(e) = one_thread(
             S3ObjectStore::new(moto.s3().await, bucket, None),
             10_000 + seed,
+            batches[batches.len() - 1],
         )
         .await
         {

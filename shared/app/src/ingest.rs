@@ -418,22 +418,27 @@ async fn file<O: ObjectStore>(
         Some(e) => Some(e.session_id),
         None => match find_session(sessions, msg).await? {
             // Sender-bound: a header or token match from a stranger starts its own session.
-            Some((sid, by)) if by != Match::Subject => match sessions.load_seeded(&sid).await? {
-                (Some(s), _) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
-                    tracing::info!(pointed_at = %sid, "a stranger's message pointed at another thread; it starts its own session");
-                    related_to = Some(
-                        s.handoff
-                            .as_ref()
-                            .map(|h| format!("{} (session {sid})", h.dynamics365_ticket_number))
-                            .unwrap_or(sid),
-                    );
-                    None
+            // A redirect is followed first: the thread and its people live where it points.
+            Some((sid, by)) if by != Match::Subject => {
+                match crate::merge::load_resolved_seeded(sessions, &sid).await? {
+                    (Some(s), _) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
+                        let sid = s.id.clone();
+                        tracing::info!(pointed_at = %sid, "a stranger's message pointed at another thread; it starts its own session");
+                        related_to = Some(
+                            s.handoff
+                                .as_ref()
+                                .map(|h| format!("{} (session {sid})", h.dynamics365_ticket_number))
+                                .unwrap_or(sid),
+                        );
+                        None
+                    }
+                    (Some(s), read) => {
+                        seed = read;
+                        Some(s.id)
+                    }
+                    (None, _) => Some(sid),
                 }
-                (_, read) => {
-                    seed = read;
-                    Some(sid)
-                }
-            },
+            }
             other => other.map(|(sid, _)| sid),
         },
     };
@@ -586,21 +591,29 @@ async fn file<O: ObjectStore>(
             .await?;
             // Another open session of this customer under that subject started meanwhile (a
             // message that only shares the subject, arriving before this one): one thread.
+            // One claimed but not written yet is being created this moment: merged too (it
+            // becomes a redirect here).
             if let Some(p) = prior
                 && p.session_id != session_id
-                && let Some(other) = sessions
-                    .load(&crate::merge::resolve(sessions, &p.session_id).await?)
-                    .await?
-                && other.state == SessionState::Open
-                && other.related_to.is_none()
-                && other.id != session_id
             {
-                let merged =
-                    Box::pin(crate::merge::merge(sessions, &session_id, &other.id)).await?;
-                followup |= merged.new_followups;
-                session_id = merged.into;
-                if let Some(s) = sessions.load(&session_id).await? {
-                    session = s;
+                let (other, joins) =
+                    match crate::merge::load_resolved(sessions, &p.session_id).await? {
+                        None => (p.session_id, true),
+                        Some(o) => {
+                            let joins = o.id != session_id
+                                && o.state == SessionState::Open
+                                && o.related_to.is_none();
+                            (o.id, joins)
+                        }
+                    };
+                if joins {
+                    let merged =
+                        Box::pin(crate::merge::merge(sessions, &session_id, &other)).await?;
+                    followup |= merged.new_followups;
+                    session_id = merged.into;
+                    if let Some(s) = sessions.load(&session_id).await? {
+                        session = s;
+                    }
                 }
             }
         }

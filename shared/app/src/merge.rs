@@ -44,6 +44,60 @@ pub async fn load_resolved<O: ObjectStore>(
     Ok(current)
 }
 
+/// `missing` is claimed (an index entry points at it) but not written yet: a concurrent ingest
+/// is about to create it. Create it first, as a redirect to `into`, so that ingest's commit
+/// follows the redirect; if it was written meanwhile, merge the two as usual. Without this, each
+/// side could see the other not there yet and both stay apart.
+async fn forestall<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    missing: &str,
+    into: &Session,
+    depth: usize,
+) -> Result<Merged, StoreError> {
+    let stub = Session::redirect(missing, &into.id, &into.created_at);
+    let into = into.id.as_str();
+    let created = sessions
+        .update(missing, move |cur| match cur {
+            None => Update::Write(stub.clone(), true),
+            Some(_) => Update::Keep(false),
+        })
+        .await?;
+    if created {
+        tracing::info!(session_id = %into, merged = %missing, "a session about to be created redirects to this one: one thread");
+        return Ok(Merged {
+            into: into.to_string(),
+            new_followups: false,
+        });
+    }
+    if depth >= MAX_HOPS {
+        return Ok(Merged {
+            into: into.to_string(),
+            new_followups: false,
+        });
+    }
+    merge_at(sessions, into, missing, depth + 1).await
+}
+
+/// [`load_resolved`], also returning what was read of the session it ends at (a seed for
+/// updating it without reading again).
+pub async fn load_resolved_seeded<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<(Option<Session>, store::Seed), StoreError> {
+    let (mut current, mut read) = sessions.load_seeded(id).await?;
+    for _ in 0..MAX_HOPS {
+        match &current {
+            Some(Session {
+                id,
+                merged_into: Some(next),
+                ..
+            }) if next != id => (current, read) = sessions.load_seeded(next).await?,
+            _ => break,
+        }
+    }
+    Ok((current, read))
+}
+
 /// Which of two sessions the thread keeps: the handed-off one when just one is, else the older.
 fn keeper<'a>(a: &'a Session, b: &'a Session) -> (&'a Session, &'a Session) {
     let handed = |s: &Session| s.state == SessionState::HandedOff;
@@ -83,18 +137,23 @@ async fn merge_at<O: ObjectStore>(
 ) -> Result<Merged, StoreError> {
     let a = resolve(sessions, a).await?;
     let b = resolve(sessions, b).await?;
-    let (Some(sa), Some(sb)) = (sessions.load(&a).await?, sessions.load(&b).await?) else {
-        return Ok(Merged {
-            into: a,
-            new_followups: false,
-        });
-    };
     if a == b {
         return Ok(Merged {
             into: a,
             new_followups: false,
         });
     }
+    let (sa, sb) = match (sessions.load(&a).await?, sessions.load(&b).await?) {
+        (Some(sa), Some(sb)) => (sa, sb),
+        (Some(sa), None) => return Box::pin(forestall(sessions, &b, &sa, depth)).await,
+        (None, Some(sb)) => return Box::pin(forestall(sessions, &a, &sb, depth)).await,
+        (None, None) => {
+            return Ok(Merged {
+                into: a,
+                new_followups: false,
+            });
+        }
+    };
     let (keep, gone) = keeper(&sa, &sb);
     let (keep, gone) = (keep.id.clone(), gone.id.clone());
     if sa.state == SessionState::HandedOff && sb.state == SessionState::HandedOff {
@@ -205,4 +264,65 @@ async fn merge_at<O: ObjectStore>(
         into: keep,
         new_followups,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::MemoryObjectStore;
+
+    fn open(id: &str, created_at: &str) -> Session {
+        Session {
+            merged_into: None,
+            ..Session::redirect(id, "", created_at)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_claimed_but_not_written_yet_becomes_a_redirect_to_the_other() {
+        let sessions = Sessions::new(MemoryObjectStore::default());
+        let older = open("mc-older", "2024-03-12T10:00:00Z");
+        sessions
+            .update("mc-older", move |_| Update::Write(older.clone(), ()))
+            .await
+            .expect("write");
+        let merged = merge(&sessions, "mc-older", "mc-coming")
+            .await
+            .expect("merge");
+        assert_eq!(merged.into, "mc-older");
+        let stub = sessions
+            .load("mc-coming")
+            .await
+            .expect("load")
+            .expect("stub");
+        assert_eq!(stub.merged_into.as_deref(), Some("mc-older"));
+        assert_eq!(
+            resolve(&sessions, "mc-coming").await.expect("resolve"),
+            "mc-older"
+        );
+        // Once written, the pair merges as usual (nothing to do: it is a redirect already).
+        let again = merge(&sessions, "mc-coming", "mc-older")
+            .await
+            .expect("merge");
+        assert_eq!(again.into, "mc-older");
+    }
+
+    #[tokio::test]
+    async fn the_younger_of_two_written_sessions_joins_the_older() {
+        let sessions = Sessions::new(MemoryObjectStore::default());
+        for (id, at) in [
+            ("mc-b", "2024-03-12T10:05:00Z"),
+            ("mc-a", "2024-03-12T10:00:00Z"),
+        ] {
+            let s = open(id, at);
+            sessions
+                .update(id, move |_| Update::Write(s.clone(), ()))
+                .await
+                .expect("write");
+        }
+        let merged = merge(&sessions, "mc-b", "mc-a").await.expect("merge");
+        assert_eq!(merged.into, "mc-a");
+        let b = sessions.load("mc-b").await.expect("load").expect("b");
+        assert_eq!(b.merged_into.as_deref(), Some("mc-a"));
+    }
 }

@@ -342,7 +342,8 @@ pub async fn collect<O: ObjectStore, Q: QueueDepth>(
     }
     let all = sessions.list().await?;
     let mut handed_off: BTreeMap<String, i64> = BTreeMap::new();
-    for s in &all {
+    // A session merged into another is a redirect: its messages are counted where they moved.
+    for s in all.iter().filter(|s| s.merged_into.is_none()) {
         let created = crate::time::parse_rfc3339(&s.created_at).unwrap_or(0);
         let first = s
             .messages

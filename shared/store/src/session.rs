@@ -218,6 +218,33 @@ impl Session {
 }
 
 impl Session {
+    /// A session that was never written, created as a redirect to `into`: a concurrent ingest
+    /// that was about to create it follows the redirect instead (merge.rs).
+    pub fn redirect(id: &str, into: &str, created_at: &str) -> Session {
+        Session {
+            id: id.to_string(),
+            state: SessionState::Open,
+            customer: None,
+            subject: String::new(),
+            thread_subject: String::new(),
+            created_at: created_at.to_string(),
+            last_activity: created_at.to_string(),
+            messages: Vec::new(),
+            handoff: None,
+            pending_followups: Vec::new(),
+            previous_ticket: None,
+            route: None,
+            recipients: Vec::new(),
+            last_inbound_at: None,
+            participants: Vec::new(),
+            related_to: None,
+            merged_into: Some(into.to_string()),
+            parent_incident: None,
+            flood: false,
+            merged_cases: Vec::new(),
+        }
+    }
+
     /// True when the message with this key is already in the session.
     pub fn contains(&self, key: &str) -> bool {
         self.messages.iter().any(|m| m.key == key)

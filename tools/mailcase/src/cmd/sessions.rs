@@ -38,7 +38,8 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
             "SESSION", "STATE", "MSGS", "LAST ACTIVITY", "CUSTOMER"
         );
     }
-    for s in &all {
+    // A session merged into another is only a redirect now: its thread is listed once, there.
+    for s in all.iter().filter(|s| s.merged_into.is_none()) {
         let customer = s
             .customer
             .as_ref()
@@ -68,7 +69,15 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
 
 /// Print one session with its messages in order.
 pub async fn show(args: &ShowArgs) -> anyhow::Result<ExitCode> {
-    let found = with_sessions!(args.store, |sessions| sessions.load(&args.session).await?);
+    let found = with_sessions!(args.store, |sessions| {
+        app::merge::load_resolved(&sessions, &args.session).await?
+    });
+    if let Some(s) = found.as_ref().filter(|s| s.id != args.session) {
+        eprintln!(
+            "mailcase: session {} was merged into {} (one thread); showing {}",
+            args.session, s.id, s.id
+        );
+    }
     let Some(s) = found else {
         eprintln!(
             "mailcase: no session {} (list them with `mailcase sessions`)",
