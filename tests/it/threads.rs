@@ -818,31 +818,7 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
         arrivals.join(" ")
     );
     if live.len() != 1 {
-        // The indexes as they ended: what the failing interleaving left behind.
-        let mut state = String::new();
-        for (i, id) in ids.iter().enumerate() {
-            let e = s.find_message_id(id).await.map_err(|e| e.to_string())?;
-            state.push_str(&format!("\n  id {i} -> {e:?}"));
-        }
-        let mut subjects = vec!["Pump broken".to_string()];
-        subjects.extend((0..n).map(|i| format!("Still leaking ({i})")));
-        for subj in subjects {
-            let k = mail::subject::subject_key(&subj);
-            if let Some(e) = s
-                .find_subject("ana@client.example", &k)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                state.push_str(&format!("\n  subject {subj:?} -> {}", e.session_id));
-            }
-        }
-        for x in s.list().await.map_err(|e| e.to_string())? {
-            let held: Vec<_> = x.messages.iter().map(|m| m.message_id.clone()).collect();
-            state.push_str(&format!(
-                "\n  session {} created {} merged_into {:?} holds {held:?}",
-                x.id, x.created_at, x.merged_into
-            ));
-        }
+        let state = left_behind(&s, seed, n).await?;
         return Err(format!(
             "{described}: {} sessions {:?}{state}",
             live.len(),
@@ -860,6 +836,43 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
     Ok(merged)
 }
 
+/// The indexes and sessions a thread left behind: what a failing interleaving did.
+async fn left_behind<O: store::ObjectStore>(
+    s: &Sessions<O>,
+    seed: u64,
+    n: usize,
+) -> Result<String, String> {
+    let ids: Vec<String> = (0..n)
+        .map(|i| format!("t{seed}-{i}@client.example"))
+        .collect();
+    // The indexes as they ended: what the failing interleaving left behind.
+    let mut state = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        let e = s.find_message_id(id).await.map_err(|e| e.to_string())?;
+        state.push_str(&format!("\n  id {i} -> {e:?}"));
+    }
+    let mut subjects = vec!["Pump broken".to_string()];
+    subjects.extend((0..n).map(|i| format!("Still leaking ({i})")));
+    for subj in subjects {
+        let k = mail::subject::subject_key(&subj);
+        if let Some(e) = s
+            .find_subject("ana@client.example", &k)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            state.push_str(&format!("\n  subject {subj:?} -> {}", e.session_id));
+        }
+    }
+    for x in s.list().await.map_err(|e| e.to_string())? {
+        let held: Vec<_> = x.messages.iter().map(|m| m.message_id.clone()).collect();
+        state.push_str(&format!(
+            "\n  session {} created {} merged_into {:?} holds {held:?}",
+            x.id, x.created_at, x.merged_into
+        ));
+    }
+    Ok(state)
+}
+
 async fn futures_join_all<F>(futs: impl Iterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,
@@ -875,7 +888,7 @@ where
     out
 }
 
-/// Every arrival order, one at a time and in concurrent batches of up to 3 (on a store that
+/// Every arrival order, one at a time and in concurrent batches of up to 3 and 6 (on a store that
 /// yields at random around every request, so the batches interleave many ways): 300 threads of
 /// each in CI. `THREAD_SEEDS=5000` runs more, `THREAD_BATCH=<n>` only batches of up to n,
 /// `THREAD_SEED=<n>` replays one seed with its batches.
@@ -890,7 +903,7 @@ async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
         .and_then(|v| v.parse().ok())
     {
         Some(b) => vec![b],
-        None => vec![1, 3],
+        None => vec![1, 3, 6],
     };
     let mut failures = Vec::new();
     let mut merges = 0;
@@ -900,9 +913,18 @@ async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
     for &batch in &batches {
         for seed in only.map(|o| o..o + 1).unwrap_or(0..seeds) {
             let store = Jitter::new(store::MemoryObjectStore::default(), seed ^ 0x5EED);
-            match one_thread(store, seed, batch).await {
-                Ok(m) => merges += m,
-                Err(e) => failures.push(format!("batch {batch}, {e}")),
+            // A thread that never settles (a redirect cycle, a livelock) fails with its seed.
+            let run = one_thread(store.clone(), seed, batch);
+            match tokio::time::timeout(Duration::from_secs(20), run).await {
+                Ok(Ok(m)) => merges += m,
+                Ok(Err(e)) => failures.push(format!("batch {batch}, {e}")),
+                Err(_) => {
+                    let state = left_behind(&Sessions::new(store), seed, 6).await;
+                    failures.push(format!(
+                        "batch {batch}, seed {seed}: did not settle in 20 s{}",
+                        state.unwrap_or_else(|e| e)
+                    ))
+                }
             }
         }
     }

@@ -527,7 +527,9 @@ async fn file<O: ObjectStore>(
         related_to: related_to.clone(),
         flood: verdict.flood,
     };
+    let mut hops = 0;
     let (created, mut followup, duplicate, mut session) = loop {
+        hops += 1;
         let done = sessions
             .update_seeded(&session_id, std::mem::take(&mut seed), |current| {
                 commit(current, &session_id, msg, entry.clone(), &arrival)
@@ -536,10 +538,10 @@ async fn file<O: ObjectStore>(
         match done {
             Committed::Done(c, f, d, s) => break (c, f, d, *s),
             // Merged away between the lookup and the write: follow the redirect.
-            Committed::Redirect(next) if next != session_id => session_id = next,
-            Committed::Redirect(_) => {
+            Committed::Redirect(next) if next != session_id && hops < 16 => session_id = next,
+            Committed::Redirect(next) => {
                 return Err(StoreError::Backend(
-                    format!("session {session_id} redirects to itself").into(),
+                    format!("session {session_id} redirects to {next}: a cycle").into(),
                 )
                 .into());
             }

@@ -78,6 +78,26 @@ async fn forestall<O: ObjectStore>(
     merge_at(sessions, into, missing, depth + 1).await
 }
 
+/// The id a chain of redirects from `id` ends at, and that session (`None`: not written yet).
+async fn load_end<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<(String, Option<Session>), StoreError> {
+    let mut id = id.to_string();
+    for _ in 0..MAX_HOPS {
+        match sessions.load(&id).await? {
+            Some(Session {
+                merged_into: Some(next),
+                ..
+            }) if next != id => id = next,
+            found => return Ok((id, found)),
+        }
+    }
+    Err(StoreError::Backend(
+        format!("session {id}: more than {MAX_HOPS} redirects").into(),
+    ))
+}
+
 /// [`load_resolved`], also returning what was read of the session it ends at (a seed for
 /// updating it without reading again).
 pub async fn load_resolved_seeded<O: ObjectStore>(
@@ -135,15 +155,17 @@ async fn merge_at<O: ObjectStore>(
     b: &str,
     depth: usize,
 ) -> Result<Merged, StoreError> {
-    let a = resolve(sessions, a).await?;
-    let b = resolve(sessions, b).await?;
+    // Each side as it is now, redirects followed (a side read as a redirect is never a keeper:
+    // that would close a cycle).
+    let (a, sa) = load_end(sessions, a).await?;
+    let (b, sb) = load_end(sessions, b).await?;
     if a == b {
         return Ok(Merged {
             into: a,
             new_followups: false,
         });
     }
-    let (sa, sb) = match (sessions.load(&a).await?, sessions.load(&b).await?) {
+    let (sa, sb) = match (sa, sb) {
         (Some(sa), Some(sb)) => (sa, sb),
         (Some(sa), None) => return Box::pin(forestall(sessions, &b, &sa, depth)).await,
         (None, Some(sb)) => return Box::pin(forestall(sessions, &a, &sb, depth)).await,
@@ -188,7 +210,9 @@ async fn merge_at<O: ObjectStore>(
     // 2. Its messages and people, into the keeper (following it if it was itself merged
     // meanwhile, so nothing lands in a redirect).
     let mut keep = keep;
+    let mut hops = 0;
     let new_followups = loop {
+        hops += 1;
         let incoming = moved.clone();
         let done: Result<bool, String> = sessions
             .update(&keep, move |cur| match cur {
@@ -241,8 +265,11 @@ async fn merge_at<O: ObjectStore>(
             .await?;
         match done {
             Ok(p) => break p,
-            Err(next) if next != keep && next != gone => keep = next,
-            Err(_) => break false,
+            Err(next) if next != keep && next != gone && hops < MAX_HOPS => keep = next,
+            Err(next) => {
+                tracing::warn!(session_id = %keep, merged = %gone, next = %next, "the keeper was merged on meanwhile; the messages stay where they are until the next message repairs it");
+                break false;
+            }
         }
     };
     // 3. Its index entries point at the keeper.
