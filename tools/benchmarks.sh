@@ -44,7 +44,9 @@ run coldstart cargo run --profile bench -p it --example coldstart -- target/rele
 # A newcomer's first run: `cargo run --release -p mailcase -- demo` into an empty target dir
 # (the registry is cached); FIRST_RUN=0 skips it.
 if [ "${FIRST_RUN:-1}" = 1 ]; then
-  run firstrun env CARGO_TARGET_DIR="$tmp/firstrun-target" cargo run --release --locked -p mailcase -- demo
+  run firstrun env CARGO_TARGET_DIR="$tmp/firstrun-target" cargo run --release --locked --timings -p mailcase -- demo
+  # Where that build's time went (cargo's --timings report).
+  python3 tools/timings-summary.py "$tmp"/firstrun-target/cargo-timings/cargo-timing-*.html >"$tmp/firstrun.timings" || true
   rm -rf "$tmp/firstrun-target"
 fi
 for f in ingest handoff; do
@@ -175,6 +177,13 @@ what Lambda reports as Init Duration. It includes the environment, AWS config an
 at the first invocation. Host x86-64 binaries, not the arm64 Lambda build, on a local disk.
 
 $(fence "$tmp/coldstart.out")
+
+## First run: where the time goes
+
+\`cargo run --release --timings -p mailcase -- demo\` into an empty target dir, summarised by
+\`tools/timings-summary.py\`:
+
+$(fence "$tmp/firstrun.timings" 2>/dev/null || echo skipped)
 
 ## Cost per 1,000 emails
 

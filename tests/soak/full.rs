@@ -2,7 +2,7 @@
 //! SES events redelivered, then 200 handoffs (each invoked twice) with 20% of Dynamics requests
 //! faulty; prints throughput and request figures, panics on a failed check.
 //!
-//! `cargo run --release -p it --example soak [-- --messages N --threads N --senders N
+//! `cargo run --profile bench -p it --example soak [-- --messages N --threads N --senders N
 //! --concurrency N --faults F --seed N --short]`
 
 mod soak;

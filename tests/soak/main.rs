@@ -1,5 +1,5 @@
 //! The soak and fault run at a size that fits `cargo test` (150 messages in 30 threads, 30
-//! handoffs); the full size is the `soak` example: `cargo run --release -p it --example soak`.
+//! handoffs); the full size is the `soak` example: `cargo run --profile bench -p it --example soak`.
 
 mod soak;
 

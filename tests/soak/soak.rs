@@ -1,6 +1,6 @@
 //! Soak and fault run through the real Lambda handlers, shared by the `soak` test (a short
 //! configuration, part of `cargo test`) and the `soak` example (the full one:
-//! `cargo run --release -p it --example soak`).
+//! `cargo run --profile bench -p it --example soak`).
 //!
 //! 1. Mail: `threads` email threads of `messages` messages in all (a first message, then
 //!    replies with `In-Reply-To`/`References`; some replies are delivered before their parent,

@@ -5,8 +5,10 @@ use app::handoff::Request;
 use app::reply::MailSender;
 use app::requests::{Failure, Worker};
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::{Value, json};
+use serde_json::Value;
 use store::ObjectStore;
+
+use crate::sqs::SqsBatchResponse;
 
 /// What the handler needs, built once per cold start: the worker, or why the configuration
 /// cannot be used (then every invocation fails loudly with that reason).
@@ -33,16 +35,19 @@ pub async fn handle<O: ObjectStore, S: MailSender>(
     })?;
     let payload = event.payload;
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
-        let mut failures = Vec::new();
+        let mut answer = SqsBatchResponse::default();
         for r in records {
             let id = r.get("messageId").and_then(Value::as_str).unwrap_or("");
             let body = r.get("body").and_then(Value::as_str).unwrap_or("");
             if let Err(f) = one(worker, body).await {
                 tracing::error!(sqs_message_id = %id, error = %f.error, fix = %f.fix, "handoff failed");
-                failures.push(json!({"itemIdentifier": id}));
+                answer.fail(id);
             }
         }
-        return Ok(json!({"batchItemFailures": failures}));
+        return serde_json::to_value(answer).map_err(|e| Diagnostic {
+            error_type: "Internal".into(),
+            error_message: format!("cannot encode the batch response: {e}"),
+        });
     }
     let req: Request = serde_json::from_value(payload).map_err(|e| Diagnostic {
         error_type: "BadRequest".into(),
