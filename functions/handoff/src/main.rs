@@ -34,8 +34,7 @@ async fn worker(
                 ));
             }
         };
-    let text = adapters::read_secret(aws, &secret_id).await?;
-    let creds = dynamics::Credentials::from_json(&text).map_err(|e| e.to_string())?;
+    let creds = adapters::dynamics_credentials(aws, &secret_id).await?;
     let crm = dynamics::DataverseClient::new(creds, dynamics::RetryPolicy::default())
         .map_err(|e| e.to_string())?;
     Ok(Worker {

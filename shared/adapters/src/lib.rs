@@ -350,6 +350,16 @@ pub async fn read_secret(aws: &SdkConfig, secret_id: &str) -> Result<String, Str
     })
 }
 
+/// The Dynamics credentials in the Secrets Manager secret `secret_id`: the one loader of the
+/// handoff function and the CLI. Errors name the secret, never its value.
+pub async fn dynamics_credentials(
+    aws: &SdkConfig,
+    secret_id: &str,
+) -> Result<dynamics::Credentials, String> {
+    let text = read_secret(aws, secret_id).await?;
+    dynamics::Credentials::from_json(&text).map_err(|e| format!("secret {secret_id}: {e}"))
+}
+
 /// The routing in force from the environment: `ROUTING` (inline JSON or `s3://bucket/key`) over
 /// the `DEFAULT_*` settings and `HANDOFF_POLICY`. Every error names the setting or the place in
 /// the document.

@@ -442,7 +442,6 @@ fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::session::SessionState;
 
     fn att(name: &str, sha: &str, size: u64, referenced: bool) -> AttachmentRef {
         AttachmentRef {
@@ -478,13 +477,6 @@ mod tests {
     fn inline_logos_duplicates_limits_and_blocked_types_are_decided_from_the_session() {
         let logo = || att("logo.png", "L", 900, true);
         let session = Session {
-            id: "mc-1".into(),
-            state: SessionState::Open,
-            customer: None,
-            subject: String::new(),
-            thread_subject: String::new(),
-            created_at: String::new(),
-            last_activity: String::new(),
             messages: vec![
                 message("a", vec![att("invoice.pdf", "P", 1000, false), logo()]),
                 message(
@@ -504,18 +496,7 @@ mod tests {
                     ],
                 ),
             ],
-            handoff: None,
-            pending_followups: Vec::new(),
-            previous_ticket: None,
-            route: None,
-            recipients: Vec::new(),
-            last_inbound_at: None,
-            participants: Vec::new(),
-            related_to: None,
-            flood: false,
-            merged_into: None,
-            parent_incident: None,
-            merged_cases: Vec::new(),
+            ..Session::new("mc-1", "")
         };
         let p = plan(&session, &OrgFileLimits::default());
         let up: Vec<&str> = p

@@ -180,33 +180,17 @@ pub fn handoff_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::session::SessionState;
 
     fn session() -> Session {
         Session {
-            id: "mc-0000000000000001".into(),
-            state: SessionState::Open,
             customer: Some(mail::Mailbox {
                 name: Some("Ana".into()),
                 address: "ana@client.example".into(),
             }),
             subject: "Broken".into(),
             thread_subject: "broken".into(),
-            created_at: String::new(),
-            last_activity: String::new(),
-            messages: Vec::new(),
-            handoff: None,
-            pending_followups: Vec::new(),
-            previous_ticket: None,
             route: Some("*".into()),
-            recipients: Vec::new(),
-            last_inbound_at: None,
-            participants: Vec::new(),
-            related_to: None,
-            flood: false,
-            merged_into: None,
-            parent_incident: None,
-            merged_cases: Vec::new(),
+            ..Session::new("mc-0000000000000001", "")
         }
     }
 

@@ -4,7 +4,7 @@
 //! later handoff creates a new case.
 
 use dynamics::{DataverseClient, DynamicsError, derived_id};
-use store::session::{HandoffRecord, Session, SessionState};
+use store::session::{HandoffRecord, Session};
 use store::sessions::{IdEntry, Sessions};
 use store::{ObjectStore, Update};
 use uuid::Uuid;
@@ -233,27 +233,20 @@ async fn continue_in_new_session<O: ObjectStore>(
     let new_id = continuation_id(&message.key);
     let mut first = message.clone();
     first.after_handoff = false;
+    let date = first.date.clone();
     let created = Session {
-        id: new_id.clone(),
-        state: SessionState::Open,
         customer: old.customer.clone(),
         subject: first.subject.clone().unwrap_or_else(|| old.subject.clone()),
         thread_subject: old.thread_subject.clone(),
-        created_at: first.date.clone(),
-        last_activity: first.date.clone(),
-        messages: vec![first],
-        handoff: None,
-        pending_followups: Vec::new(),
         previous_ticket: Some(ticket.to_string()),
         route: old.route.clone(),
         recipients: old.recipients.clone(),
         last_inbound_at: old.last_inbound_at,
         participants: old.participants.clone(),
-        related_to: None,
         flood: old.flood,
-        merged_into: None,
         parent_incident: Some(parent_incident.to_string()),
-        merged_cases: Vec::new(),
+        messages: vec![first],
+        ..Session::new(&new_id, &date)
     };
     sessions
         .update(&new_id, move |cur| match cur {

@@ -719,26 +719,17 @@ fn commit(
         }
         None => {
             let session = Session {
-                id: session_id.to_string(),
-                state: SessionState::Open,
                 customer: msg.customer.clone(),
                 subject: msg.subject.clone().unwrap_or_default(),
                 thread_subject: msg.thread_subject.clone(),
-                created_at: msg.date.clone(),
-                last_activity: msg.date.clone(),
                 messages: vec![entry],
-                handoff: None,
-                pending_followups: Vec::new(),
-                previous_ticket: None,
                 route: Some(arrival.route.clone()),
                 recipients: arrival.recipients.clone(),
                 last_inbound_at: Some(arrival.received_at),
                 participants: arrival.participants.clone(),
                 related_to: arrival.related_to.clone(),
                 flood: arrival.flood,
-                merged_into: None,
-                parent_incident: None,
-                merged_cases: Vec::new(),
+                ..Session::new(session_id, &msg.date)
             };
             Update::Write(
                 session.clone(),

@@ -299,10 +299,7 @@ mod tests {
     use store::MemoryObjectStore;
 
     fn open(id: &str, created_at: &str) -> Session {
-        Session {
-            merged_into: None,
-            ..Session::redirect(id, "", created_at)
-        }
+        Session::new(id, created_at)
     }
 
     #[tokio::test]

@@ -282,10 +282,13 @@ mod tests {
     }
 
     fn session(customer: &str, others: &[&str]) -> Session {
-        let mut s: Session = serde_json::from_value(serde_json::json!({
-            "id": "mc-1", "state": "open", "customer": {"name": null, "address": customer},
-            "subject": "", "thread_subject": "", "created_at": "", "last_activity": "", "messages": []}))
-        .expect("session");
+        let mut s = Session {
+            customer: Some(mail::Mailbox {
+                name: None,
+                address: customer.into(),
+            }),
+            ..Session::new("mc-1", "")
+        };
         for o in others {
             s.participants.push(Participant {
                 address: o.to_string(),

@@ -68,6 +68,16 @@ impl<O> CountingObjectStore<O> {
     }
 }
 
+/// How a conditional write ended, for the request log (`conflict`: what a failed condition
+/// means for this kind of write).
+fn put_outcome<'a>(put: &Result<Etag, StoreError>, conflict: &'a str) -> &'a str {
+    match put {
+        Ok(_) => "ok",
+        Err(StoreError::Conflict { .. }) => conflict,
+        Err(_) => "error",
+    }
+}
+
 impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
     async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
         self.counts.gets.fetch_add(1, Ordering::Relaxed);
@@ -88,12 +98,8 @@ impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
     ) -> Result<Etag, StoreError> {
         self.counts.puts.fetch_add(1, Ordering::Relaxed);
         let put = self.inner.put_new(key, bytes, content_type).await;
-        let what = match &put {
-            Ok(_) => "ok",
-            Err(StoreError::Conflict { .. }) => "taken",
-            Err(_) => "error",
-        };
-        self.counts.note(format!("PUT-new {key} {what}"));
+        self.counts
+            .note(format!("PUT-new {key} {}", put_outcome(&put, "taken")));
         put
     }
     async fn put_if_match(
@@ -108,12 +114,10 @@ impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
             .inner
             .put_if_match(key, bytes, content_type, etag)
             .await;
-        let what = match &put {
-            Ok(_) => "ok",
-            Err(StoreError::Conflict { .. }) => "changed",
-            Err(_) => "error",
-        };
-        self.counts.note(format!("PUT-if-match {key} {what}"));
+        self.counts.note(format!(
+            "PUT-if-match {key} {}",
+            put_outcome(&put, "changed")
+        ));
         put
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

@@ -145,12 +145,13 @@ where
     R: Send,
     F: FnMut(Option<T>) -> Update<T, R> + Send,
 {
-    let mut seed = Some(seed);
+    let mut seed = seed;
     for attempt in 0..max_attempts.max(1) {
-        let current = match seed.take() {
-            Some(Seed::Absent) => None,
-            Some(Seed::Known(obj)) => Some(obj),
-            Some(Seed::Read) | None => store.get(key).await?,
+        // The seed serves the first attempt only: a retry reads (`Seed::default()`).
+        let current = match std::mem::take(&mut seed) {
+            Seed::Absent => None,
+            Seed::Known(obj) => Some(obj),
+            Seed::Read => store.get(key).await?,
         };
         let (value, etag) = match current {
             None => (None, None),

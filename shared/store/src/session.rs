@@ -218,9 +218,9 @@ impl Session {
 }
 
 impl Session {
-    /// A session that was never written, created as a redirect to `into`: a concurrent ingest
-    /// that was about to create it follows the redirect instead (merge.rs).
-    pub fn redirect(id: &str, into: &str, created_at: &str) -> Session {
+    /// An open session with nothing in it yet: the one place every field gets its starting
+    /// value (callers set what they know with `..Session::new(id, created_at)`).
+    pub fn new(id: &str, created_at: &str) -> Session {
         Session {
             id: id.to_string(),
             state: SessionState::Open,
@@ -238,10 +238,19 @@ impl Session {
             last_inbound_at: None,
             participants: Vec::new(),
             related_to: None,
-            merged_into: Some(into.to_string()),
+            merged_into: None,
             parent_incident: None,
             flood: false,
             merged_cases: Vec::new(),
+        }
+    }
+
+    /// A session that was never written, created as a redirect to `into`: a concurrent ingest
+    /// that was about to create it follows the redirect instead (merge.rs).
+    pub fn redirect(id: &str, into: &str, created_at: &str) -> Session {
+        Session {
+            merged_into: Some(into.to_string()),
+            ..Session::new(id, created_at)
         }
     }
 

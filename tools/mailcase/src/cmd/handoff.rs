@@ -39,17 +39,19 @@ pub struct Args {
 
 /// Credentials from `--credentials FILE` or the Secrets Manager secret `DYNAMICS_SECRET_ID`.
 pub async fn credentials(file: Option<&PathBuf>) -> anyhow::Result<Credentials> {
-    let text = match file {
-        Some(f) => std::fs::read_to_string(f)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
-        None => {
-            let id = std::env::var("DYNAMICS_SECRET_ID").map_err(|_| anyhow::anyhow!("give --credentials FILE or set DYNAMICS_SECRET_ID to the Secrets Manager secret"))?;
-            adapters::read_secret(&crate::logging::aws_config().await, &id)
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?
-        }
-    };
-    Ok(Credentials::from_json(&text)?)
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+        return Credentials::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()));
+    }
+    let id = std::env::var("DYNAMICS_SECRET_ID").map_err(|_| {
+        anyhow::anyhow!(
+            "give --credentials FILE or set DYNAMICS_SECRET_ID to the Secrets Manager secret"
+        )
+    })?;
+    adapters::dynamics_credentials(&crate::logging::aws_config().await, &id)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 /// Run one handoff and print the case.
