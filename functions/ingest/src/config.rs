@@ -73,3 +73,46 @@ impl Config {
         })
     }
 }
+
+/// What the handler needs, built once per cold start.
+pub struct Deps<O> {
+    /// Sessions in the mail bucket.
+    pub sessions: store::sessions::Sessions<O>,
+    /// Where SES's S3 action writes raw mail (`raw/`).
+    pub raw_prefix: String,
+    /// Ingest settings.
+    pub config: app::ingest::Config,
+    /// Waits between reads of a raw object that is not there (yet).
+    pub raw_retry: Vec<Duration>,
+    /// The handoff queue (`HANDOFF_QUEUE_URL`) for follow-up notices and automatic handoffs;
+    /// without it, follow-ups wait for the next handoff request of their session and handoff
+    /// policies cannot act.
+    pub queue: Option<Box<dyn app::ports::HandoffQueue>>,
+    /// The event feed (`EVENT_BUS`).
+    pub events: Box<dyn app::ports::EventSink>,
+    /// Why the configuration (e.g. `ROUTING`) cannot be used: every invocation then fails
+    /// with it rather than filing mail under a wrong route.
+    pub refused: Option<String>,
+}
+
+impl<O> Deps<O> {
+    /// Fails every invocation while the configuration is refused, with the reason.
+    pub fn usable(&self) -> Result<(), lambda_runtime::Diagnostic> {
+        let Some(reason) = &self.refused else {
+            return Ok(());
+        };
+        tracing::error!(error = %reason, "configuration refused; mail is not filed until it is fixed (SES retries, then the failed-invocations queue keeps the event)");
+        Err(lambda_runtime::Diagnostic {
+            error_type: "Configuration".into(),
+            error_message: reason.clone(),
+        })
+    }
+
+    /// Where filing announces itself: the handoff queue and the event feed.
+    pub fn outlets(&self) -> app::inbound::Outlets<'_> {
+        app::inbound::Outlets {
+            queue: self.queue.as_deref(),
+            events: self.events.as_ref(),
+        }
+    }
+}

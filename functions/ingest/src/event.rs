@@ -82,3 +82,41 @@ impl SesMail {
             && !id.starts_with('.')
     }
 }
+
+impl SesRecord {
+    /// What SES tells about the delivery: the facts ingest files with the message. The receive
+    /// time is the receipt's, else the mail's, else 0.
+    pub fn receipt(&self) -> app::ingest::Receipt {
+        use app::ingest::Verdict;
+        let mail = &self.ses.mail;
+        let receipt = self.ses.receipt.as_ref();
+        app::ingest::Receipt {
+            ses_message_id: mail.message_id.clone(),
+            received_at: receipt
+                .and_then(|r| r.timestamp.as_deref())
+                .or(mail.timestamp.as_deref())
+                .and_then(app::time::parse_rfc3339)
+                .unwrap_or(0),
+            spam: receipt
+                .and_then(|r| r.spam_verdict.as_ref())
+                .map(|v| Verdict(v.status.clone())),
+            virus: receipt
+                .and_then(|r| r.virus_verdict.as_ref())
+                .map(|v| Verdict(v.status.clone())),
+            recipients: receipt.map(|r| r.recipients.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Why this record can never be processed (cause code, reason), or `None`.
+    pub fn refusal(&self) -> Option<(&'static str, String)> {
+        if self.event_source.as_deref().is_some_and(|s| s != "aws:ses") {
+            let reason = format!("not an SES record (eventSource {:?})", self.event_source);
+            return Some(("not_ses_record", reason));
+        }
+        if !self.ses.mail.id_is_safe() {
+            let reason = "SES messageId is empty or not a plain object name".to_string();
+            return Some(("unsafe_message_id", reason));
+        }
+        None
+    }
+}

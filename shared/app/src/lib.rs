@@ -18,6 +18,7 @@ pub mod limits;
 pub mod merge;
 pub mod ports;
 pub mod privileges;
+pub mod rejected;
 pub mod reply;
 pub mod requests;
 pub mod routing;
