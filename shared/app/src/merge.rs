@@ -30,18 +30,46 @@ pub async fn load_resolved<O: ObjectStore>(
     sessions: &Sessions<O>,
     id: &str,
 ) -> Result<Option<Session>, StoreError> {
-    let mut current = sessions.load(id).await?;
+    Ok(follow(sessions, id).await?.1)
+}
+
+/// [`load_resolved`], also returning what was read of the session it ends at (a seed for
+/// updating it without reading again).
+pub async fn load_resolved_seeded<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<(Option<Session>, store::Seed), StoreError> {
+    let (_, session, read) = follow(sessions, id).await?;
+    Ok((session, read))
+}
+
+/// The id a chain of redirects from `id` ends at, and that session (`None`: not written yet).
+async fn load_end<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<(String, Option<Session>), StoreError> {
+    let (end, session, _) = follow(sessions, id).await?;
+    Ok((end, session))
+}
+
+/// The one redirect walk: from `id` to the session the chain ends at (at most [`MAX_HOPS`]
+/// hops; a longer chain stops at its last redirect), with what was read of it.
+async fn follow<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    id: &str,
+) -> Result<(String, Option<Session>, store::Seed), StoreError> {
+    let mut id = id.to_string();
+    let (mut current, mut read) = sessions.load_seeded(&id).await?;
     for _ in 0..MAX_HOPS {
-        match &current {
-            Some(Session {
-                id,
-                merged_into: Some(next),
-                ..
-            }) if next != id => current = sessions.load(next).await?,
+        match current.as_ref().and_then(|s| s.merged_into.clone()) {
+            Some(next) if next != id => {
+                (current, read) = sessions.load_seeded(&next).await?;
+                id = next;
+            }
             _ => break,
         }
     }
-    Ok(current)
+    Ok((id, current, read))
 }
 
 /// `missing` is claimed (an index entry points at it) but not written yet: a concurrent ingest
@@ -76,46 +104,6 @@ async fn forestall<O: ObjectStore>(
         });
     }
     merge_at(sessions, into, missing, depth + 1).await
-}
-
-/// The id a chain of redirects from `id` ends at, and that session (`None`: not written yet).
-async fn load_end<O: ObjectStore>(
-    sessions: &Sessions<O>,
-    id: &str,
-) -> Result<(String, Option<Session>), StoreError> {
-    let mut id = id.to_string();
-    for _ in 0..MAX_HOPS {
-        match sessions.load(&id).await? {
-            Some(Session {
-                merged_into: Some(next),
-                ..
-            }) if next != id => id = next,
-            found => return Ok((id, found)),
-        }
-    }
-    Err(StoreError::Backend(
-        format!("session {id}: more than {MAX_HOPS} redirects").into(),
-    ))
-}
-
-/// [`load_resolved`], also returning what was read of the session it ends at (a seed for
-/// updating it without reading again).
-pub async fn load_resolved_seeded<O: ObjectStore>(
-    sessions: &Sessions<O>,
-    id: &str,
-) -> Result<(Option<Session>, store::Seed), StoreError> {
-    let (mut current, mut read) = sessions.load_seeded(id).await?;
-    for _ in 0..MAX_HOPS {
-        match &current {
-            Some(Session {
-                id,
-                merged_into: Some(next),
-                ..
-            }) if next != id => (current, read) = sessions.load_seeded(next).await?,
-            _ => break,
-        }
-    }
-    Ok((current, read))
 }
 
 /// Which of two sessions the thread keeps: the handed-off one when just one is, else the older.
