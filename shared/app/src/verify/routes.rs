@@ -3,10 +3,12 @@
 //! read-only, like the rest of verify. The `*` route is checked by the settings checks when it
 //! is just the `DEFAULT_*` settings; with a document it is checked as `route[*]`.
 
-use dynamics::DataverseClient;
+use ::dynamics::DataverseClient;
 
+use super::Check;
+use super::dynamics::{owner, priority, queue};
+use super::ticket_properties::ticket_properties;
 use crate::routing::{Route, Routing};
-use crate::verify::Check;
 
 /// The `routing` and `rules` checks, then one check per route (sub-checks named
 /// `route[<address>].queue` and so on).
@@ -106,13 +108,13 @@ pub async fn checks(
     {
         let name = format!("route[{}]", r.address);
         let mut sub = vec![
-            crate::verify::queue(crm, r.queue_id).await,
-            crate::verify::priority(crm, Some(r.priority)).await,
+            queue(crm, r.queue_id).await,
+            priority(crm, Some(r.priority)).await,
         ];
         if let Some(me) = me {
-            sub.push(crate::verify::owner(crm, r.owner, me).await);
+            sub.push(owner(crm, r.owner, me).await);
         }
-        sub.extend(crate::verify::ticket_properties(crm, &r.ticket_properties).await);
+        sub.extend(ticket_properties(crm, &r.ticket_properties).await);
         out.extend(sub.into_iter().map(|mut c| {
             c.name = format!("{name}.{}", c.name);
             c
