@@ -12,6 +12,9 @@
 # mailcase -- demo` into an empty target dir (FIRST_RUN=0 skips it), then the targets table and
 # the cost per 1,000 emails (tools/bench-summary.py).
 # SOAK_ARGS adds flags to the soak example (e.g. SOAK_ARGS="--messages 2000 --threads 400").
+# COLDSTART_BEFORE=<dir> also starts the ingest and handoff binaries in <dir> (built at the
+# commit of the "before" column: git worktree add ../before 559f5b6 && (cd ../before &&
+# CARGO_TARGET_DIR=<t> cargo build --profile bench -p ingest -p handoff); <dir> = <t>/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +43,12 @@ run handoff cargo bench -p it --bench handoff
 # The bench profile (no LTO) builds in minutes on 2 cores; `--release` (fat LTO) works too.
 run soak cargo run --profile bench -p it --example soak -- ${SOAK_ARGS:-}
 run build cargo build --profile bench -p ingest -p handoff
-run coldstart cargo run --profile bench -p it --example coldstart -- target/release
+run coldstart cargo run --profile bench -p it --example coldstart -- --runs 20 target/release
+# Init time of the binaries of the report the targets compare with, started in this same run:
+# COLDSTART_BEFORE=<dir with ingest and handoff built at that commit with --profile bench>.
+if [ -n "${COLDSTART_BEFORE:-}" ]; then
+  run coldstart_before cargo run --profile bench -p it --example coldstart -- --runs 20 "$COLDSTART_BEFORE/ingest" "$COLDSTART_BEFORE/handoff"
+fi
 # A newcomer's first run: `cargo run --release -p mailcase -- demo` into an empty target dir
 # (the registry is cached); FIRST_RUN=0 skips it.
 if [ "${FIRST_RUN:-1}" = 1 ]; then
@@ -192,6 +200,12 @@ what Lambda reports as Init Duration. It includes the environment, AWS config an
 at the first invocation. Host x86-64 binaries, not the arm64 Lambda build, on a local disk.
 
 $(fence "$tmp/coldstart.out")
+$(if [ -s "$tmp/coldstart_before.out" ]; then
+  echo
+  echo "The binaries of the \"before\" report, built from its commit with the same profile and started right after in the same run (\`COLDSTART_BEFORE\`):"
+  echo
+  fence "$tmp/coldstart_before.out"
+fi)
 
 ## First run: where the time goes
 
