@@ -46,21 +46,12 @@ impl DataverseClient {
             ["StringAttributeMetadata", "MemoAttributeMetadata"]
         };
         for kind in kinds {
-            let path = format!(
-                "EntityDefinitions(LogicalName='{entity}')/Attributes(LogicalName='{attribute}')/Microsoft.Dynamics.CRM.{kind}?$select=MaxLength"
-            );
-            let a = self.send(Method::GET, &path, &[], None).await?;
-            match a.status.as_u16() {
-                200 => {
-                    let v: Value = serde_json::from_str(&a.body)
-                        .map_err(|e| DynamicsError::Decode(e.to_string()))?;
-                    return Ok(v
-                        .get("MaxLength")
-                        .and_then(Value::as_u64)
-                        .map(|n| n as usize));
-                }
-                400 | 404 => continue,
-                s => return Err(api_error(s, &a.body)),
+            let rest = format!("/Microsoft.Dynamics.CRM.{kind}?$select=MaxLength");
+            if let Some(v) = self.attribute_metadata(entity, attribute, &rest).await? {
+                return Ok(v
+                    .get("MaxLength")
+                    .and_then(Value::as_u64)
+                    .map(|n| n as usize));
             }
         }
         Ok(None)
@@ -72,22 +63,15 @@ impl DataverseClient {
         entity: &str,
         attribute: &str,
     ) -> Result<Option<String>, DynamicsError> {
-        let path = format!(
-            "EntityDefinitions(LogicalName='{entity}')/Attributes(LogicalName={})?$select=LogicalName,AttributeType",
-            wire::literal(attribute)
-        );
-        let a = self.send(Method::GET, &path, &[], None).await?;
-        match a.status.as_u16() {
-            200 => {
-                let v: Value = serde_json::from_str(&a.body)
-                    .map_err(|e| DynamicsError::Decode(e.to_string()))?;
-                Ok(v.get("AttributeType")
+        let rest = "?$select=LogicalName,AttributeType";
+        Ok(self
+            .attribute_metadata(entity, attribute, rest)
+            .await?
+            .and_then(|v| {
+                v.get("AttributeType")
                     .and_then(Value::as_str)
-                    .map(str::to_string))
-            }
-            400 | 404 => Ok(None),
-            s => Err(api_error(s, &a.body)),
-        }
+                    .map(str::to_string)
+            }))
     }
 
     /// Options `(value, label)` of a choice column; `None` when it is not a choice column.
@@ -96,34 +80,48 @@ impl DataverseClient {
         entity: &str,
         attribute: &str,
     ) -> Result<Option<Vec<(i64, String)>>, DynamicsError> {
+        let rest = "/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)";
+        let Some(v) = self.attribute_metadata(entity, attribute, rest).await? else {
+            return Ok(None);
+        };
+        let opts = v
+            .pointer("/OptionSet/Options")
+            .and_then(Value::as_array)
+            .map(|o| {
+                o.iter()
+                    .filter_map(|opt| {
+                        let value = opt.get("Value")?.as_i64()?;
+                        let label = opt
+                            .pointer("/Label/UserLocalizedLabel/Label")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string();
+                        Some((value, label))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(opts))
+    }
+
+    /// One column's metadata: `EntityDefinitions(..)/Attributes(..)` then `rest` (a cast and
+    /// the query); `None` when the column (or the cast) does not exist (400 or 404).
+    async fn attribute_metadata(
+        &self,
+        entity: &str,
+        attribute: &str,
+        rest: &str,
+    ) -> Result<Option<Value>, DynamicsError> {
         let path = format!(
-            "EntityDefinitions(LogicalName='{entity}')/Attributes(LogicalName={})/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)",
+            "EntityDefinitions(LogicalName={})/Attributes(LogicalName={}){rest}",
+            wire::literal(entity),
             wire::literal(attribute)
         );
         let a = self.send(Method::GET, &path, &[], None).await?;
         match a.status.as_u16() {
-            200 => {
-                let v: Value = serde_json::from_str(&a.body)
-                    .map_err(|e| DynamicsError::Decode(e.to_string()))?;
-                let opts = v
-                    .pointer("/OptionSet/Options")
-                    .and_then(Value::as_array)
-                    .map(|o| {
-                        o.iter()
-                            .filter_map(|opt| {
-                                let value = opt.get("Value")?.as_i64()?;
-                                let label = opt
-                                    .pointer("/Label/UserLocalizedLabel/Label")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("")
-                                    .to_string();
-                                Some((value, label))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Ok(Some(opts))
-            }
+            200 => serde_json::from_str(&a.body)
+                .map(Some)
+                .map_err(|e| DynamicsError::Decode(e.to_string())),
             400 | 404 => Ok(None),
             s => Err(api_error(s, &a.body)),
         }
