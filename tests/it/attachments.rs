@@ -1,50 +1,19 @@
 //! ATTACHMENTS=upload end to end: ingest on moto (S3), handoff against the Dataverse emulator.
 //! One emulator per test; both share the one moto.
 
-use std::time::Duration;
-
 use app::attachments::Mode;
-use app::handoff::{LimitsCache, Request, Settings};
-use app::ingest::Config;
-use dataverse_emulator::Emulator;
-use dynamics::{Credentials, DataverseClient, RetryPolicy};
+use app::handoff::Request;
 use serde_json::{Map, Value};
-use store::S3ObjectStore;
-use store::sessions::Sessions;
-use testkit::MotoServer;
 
-use crate::support::receipt;
+use crate::world::{HANDOFF_AT, World, no_settings, retries};
 
-struct World {
-    emu: Emulator,
-    crm: DataverseClient,
-    sessions: Sessions<S3ObjectStore>,
-    limits: LimitsCache,
-}
-
+/// No settings (the org's defaults), a client that gives up sooner.
 async fn world(prefix: &str) -> World {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
+    World::builder()
+        .retry(retries(4, 20, 1000))
+        .settings(no_settings)
+        .start(prefix)
         .await
-        .expect("emulator");
-    let creds = Credentials::from_json(&emu.credentials_json()).expect("creds");
-    let crm = DataverseClient::new(
-        creds,
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_secs(1),
-        },
-    )
-    .expect("client");
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None));
-    World {
-        emu,
-        crm,
-        sessions,
-        limits: LimitsCache::default(),
-    }
 }
 
 /// A part: (content type, file name, Content-ID when inline, bytes).
@@ -97,31 +66,15 @@ fn mail(id: &str, parent: Option<&str>, date: &str, text: &str, parts: &[Part<'_
 }
 
 impl World {
-    async fn ingest(&self, raw: &[u8], ses: &str) -> String {
-        app::ingest::run(&self.sessions, raw, &receipt(ses), &Config::default())
-            .await
-            .expect("ingest")
-            .session_id
-            .expect("filed")
-    }
-
-    async fn handoff(&self, sid: &str, mode: Mode) -> app::handoff::Outcome {
+    async fn repair(&self, sid: &str, mode: Mode) -> app::handoff::Outcome {
         let req = Request {
             session_id: sid.into(),
             classification: Some("Repair".into()),
             ..Request::default()
         };
-        app::handoff::run_with(
-            &self.sessions,
-            &self.crm,
-            &Settings::default(),
-            &self.limits,
-            &req,
-            1_710_300_000,
-            mode,
-        )
-        .await
-        .expect("handoff")
+        self.run_handoff_with(&req, HANDOFF_AT, mode)
+            .await
+            .expect("handoff")
     }
 
     fn notes_of(&self, incident: &str) -> Vec<Map<String, Value>> {
@@ -181,7 +134,7 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
     let jpeg = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5];
     let big = vec![7u8; 100_000];
     let sid = w
-        .ingest(
+        .ingest_file(
             &mail(
                 "m1@client.example",
                 None,
@@ -206,7 +159,7 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
             ("application/octet-stream", "dump.bin", None, big),
         ],
     );
-    assert_eq!(w.ingest(&second, "s2").await, sid);
+    assert_eq!(w.ingest_file(&second, "s2").await, sid);
     let third = mail(
         "m3@client.example",
         Some("m2@client.example"),
@@ -214,9 +167,9 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
         "Invoice again.",
         &[logo(), ("application/pdf", "invoice-copy.pdf", None, pdf)],
     );
-    assert_eq!(w.ingest(&third, "s3").await, sid);
+    assert_eq!(w.ingest_file(&third, "s3").await, sid);
 
-    let out = w.handoff(&sid, Mode::Upload).await;
+    let out = w.repair(&sid, Mode::Upload).await;
     assert_eq!(
         w.files_of(&out.incident_id),
         vec!["invoice.pdf", "photo.jpg"]
@@ -247,7 +200,7 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
 
     // Retries add nothing.
     let notes_before = w.notes_of(&out.incident_id).len();
-    let again = w.handoff(&sid, Mode::Upload).await;
+    let again = w.repair(&sid, Mode::Upload).await;
     assert_eq!(again.incident_id, out.incident_id);
     assert_eq!(w.notes_of(&out.incident_id).len(), notes_before);
 
@@ -282,8 +235,8 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
             ("image/jpeg", "serial.jpg", None, vec![0xFF, 0xD8, 9, 9, 9]),
         ],
     );
-    assert_eq!(w.ingest(&follow, "s4").await, sid);
-    let f = w.handoff(&sid, Mode::Upload).await;
+    assert_eq!(w.ingest_file(&follow, "s4").await, sid);
+    let f = w.repair(&sid, Mode::Upload).await;
     assert_eq!(f.followups_noted, 1);
     assert_eq!(
         w.files_of(&out.incident_id),
@@ -301,7 +254,7 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
         &docx,
     )]);
     let sid = w
-        .ingest(
+        .ingest_file(
             &mail(
                 "w1@client.example",
                 None,
@@ -312,7 +265,7 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
             "w1",
         )
         .await;
-    let out = w.handoff(&sid, Mode::Upload).await;
+    let out = w.repair(&sid, Mode::Upload).await;
     assert_eq!(w.files_of(&out.incident_id), vec!["Repair offer.docx"]);
     let d = w.description(&out.incident_id);
     assert!(
@@ -322,7 +275,7 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
 
     // list mode: today's behaviour, nothing uploaded, no verdicts in the transcript.
     let listed = w
-        .ingest(
+        .ingest_file(
             &mail(
                 "l1@client.example",
                 None,
@@ -333,7 +286,7 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
             "l1",
         )
         .await;
-    let l = w.handoff(&listed, Mode::List).await;
+    let l = w.repair(&listed, Mode::List).await;
     assert!(w.files_of(&l.incident_id).is_empty());
     let d = w.description(&l.incident_id);
     assert!(d.contains("Attachments: photo.jpg (3 bytes)"), "{d}");
@@ -341,7 +294,7 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
     // Dataverse refuses a file the org's cached limits allowed: the case still exists and says so.
     w.emu.set_file_limits(5_242_880, "pdf");
     let refused = w
-        .ingest(
+        .ingest_file(
             &mail(
                 "r1@client.example",
                 None,
@@ -352,7 +305,7 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
             "r1",
         )
         .await;
-    let r = w.handoff(&refused, Mode::Upload).await;
+    let r = w.repair(&refused, Mode::Upload).await;
     assert!(w.files_of(&r.incident_id).is_empty());
     let notes = w.notes_of(&r.incident_id);
     assert!(
@@ -378,7 +331,7 @@ async fn upload_mode_reads_the_org_file_limits_only_for_a_thread_with_a_file_to_
     };
     // Only a signature logo (inline, never uploaded): nothing to decide, nothing read.
     let sid = w
-        .ingest(
+        .ingest_file(
             &mail(
                 "m1@client.example",
                 None,
@@ -389,11 +342,11 @@ async fn upload_mode_reads_the_org_file_limits_only_for_a_thread_with_a_file_to_
             "s1",
         )
         .await;
-    w.handoff(&sid, Mode::Upload).await;
+    w.repair(&sid, Mode::Upload).await;
     assert_eq!(org_reads(&w), 0, "{:?}", w.emu.request_counts());
     // A follow-up with a file: the limits are read (once) and the file goes up.
     let pdf = vec![1u8; 2_000];
-    w.ingest(
+    w.ingest_file(
         &mail(
             "m2@client.example",
             Some("m1@client.example"),
@@ -404,7 +357,7 @@ async fn upload_mode_reads_the_org_file_limits_only_for_a_thread_with_a_file_to_
         "s2",
     )
     .await;
-    let out = w.handoff(&sid, Mode::Upload).await;
+    let out = w.repair(&sid, Mode::Upload).await;
     assert_eq!(out.followups_noted, 1);
     assert_eq!(org_reads(&w), 1);
     assert!(

@@ -1,106 +1,30 @@
 //! Ingest -> handoff against moto (S3) and the Dataverse emulator.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use app::handoff::{LimitsCache, Request, Settings};
-use app::ingest::Config;
-use dataverse_emulator::{Emulator, Fault, Kind};
-use dynamics::{Credentials, DataverseClient, DynamicsError, Owner, RetryPolicy};
+use app::handoff::Request;
+use dataverse_emulator::{Fault, Kind};
+use dynamics::DynamicsError;
 use serde_json::{Value, json};
-use store::S3ObjectStore;
-use store::sessions::Sessions;
 use testkit::MotoServer;
 
-use crate::support::{Mail, receipt};
+use crate::support::Mail;
+use crate::world::{World, text};
 
-pub(crate) struct World {
-    pub(crate) emu: Emulator,
-    pub(crate) crm: DataverseClient,
-    pub(crate) sessions: Sessions<S3ObjectStore>,
-    pub(crate) settings: Settings,
-    pub(crate) limits: LimitsCache,
-}
-
+/// The world of the handoff and limits tests: the org's queue, team and priority, a ticket
+/// property and a session link.
 pub(crate) async fn world(prefix: &str) -> World {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
+    World::builder()
+        .ticket_properties(json!({"casetypecode": 2}))
+        .session_url_template("https://console.example/sessions/{session_id}")
+        .start(prefix)
         .await
-        .expect("emulator");
-    let creds = Credentials::from_json(&emu.credentials_json()).expect("creds");
-    let crm = DataverseClient::new(
-        creds,
-        RetryPolicy {
-            max_attempts: 8,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_secs(2),
-        },
-    )
-    .expect("client");
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None));
-    let seeds = emu.seeds();
-    let settings = Settings {
-        queue_id: Some(seeds.queue_id),
-        owner: Some(Owner::Team(seeds.team_id)),
-        priority: Some(1),
-        ticket_properties: json!({"casetypecode": 2})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        session_url_template: Some("https://console.example/sessions/{session_id}".into()),
-        reopen_days: 0,
-    };
-    World {
-        emu,
-        crm,
-        sessions,
-        settings,
-        limits: LimitsCache::default(),
-    }
 }
 
 impl World {
-    pub(crate) async fn ingest(&self, mail: Mail<'_>, ses: &str) -> String {
-        let o = app::ingest::run(
-            &self.sessions,
-            &mail.raw(),
-            &receipt(ses),
-            &Config::default(),
-        )
-        .await
-        .expect("ingest");
-        o.session_id.expect("filed")
-    }
-
-    pub(crate) async fn handoff(
-        &self,
-        session_id: &str,
-        handoff_id: Option<&str>,
-    ) -> Result<app::handoff::Outcome, app::handoff::HandoffError> {
-        let req = Request {
-            session_id: session_id.into(),
-            classification: Some("Billing".into()),
-            sentiment: Some("negative".into()),
-            summary: Some("Charged twice".into()),
-            handoff_id: handoff_id.map(str::to_string),
-            kind: None,
-            ..Request::default()
-        };
-        app::handoff::run(
-            &self.sessions,
-            &self.crm,
-            &self.settings,
-            &self.limits,
-            &req,
-            1_710_300_000,
-        )
-        .await
-    }
-
     async fn three_message_thread(&self, from: &str) -> String {
         let sid = self
-            .ingest(
+            .ingest_file(
                 Mail {
                     from,
                     body: "My invoice 42 was charged twice.",
@@ -129,14 +53,10 @@ impl World {
             body: "The Visa ending 4242.\r\n\r\nOn Tue, Acme Support wrote:\r\n> Which card did you use?",
             ..Mail::default()
         };
-        assert_eq!(self.ingest(second, "b").await, sid);
-        assert_eq!(self.ingest(third, "c").await, sid);
+        assert_eq!(self.ingest_file(second, "b").await, sid);
+        assert_eq!(self.ingest_file(third, "c").await, sid);
         sid
     }
-}
-
-pub(crate) fn text(v: &serde_json::Map<String, Value>, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -201,7 +121,7 @@ async fn three_message_thread_becomes_one_complete_case() {
     assert_eq!(h.dynamics365_ticket_number, text(inc, "ticketnumber"));
     // Known contact, warm client: the lookup and one $batch.
     let sid2 = w
-        .ingest(
+        .ingest_file(
             Mail {
                 message_id: "other@client.example",
                 subject: "Second question",
@@ -225,7 +145,7 @@ async fn contacts_are_reused_and_never_duplicated() {
         existing,
         json!({"lastname": "Lima", "emailaddress1": "ANA@Client.Example"}),
     );
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     w.handoff(&sid, None).await.expect("handoff");
     assert_eq!(
         w.emu.records("contacts").len(),
@@ -238,7 +158,7 @@ async fn contacts_are_reused_and_never_duplicated() {
     );
     // Two concurrent handoffs for one new sender.
     let a = w
-        .ingest(
+        .ingest_file(
             Mail {
                 from: "New Person <new@client.example>",
                 message_id: "n1@client.example",
@@ -249,7 +169,7 @@ async fn contacts_are_reused_and_never_duplicated() {
         )
         .await;
     let b = w
-        .ingest(
+        .ingest_file(
             Mail {
                 from: "New Person <new@client.example>",
                 message_id: "n2@client.example",
@@ -284,7 +204,7 @@ async fn contacts_are_reused_and_never_duplicated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_handoff_three_times_is_one_incident() {
     let w = Arc::new(world("h-idem").await);
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     let mut tasks = Vec::new();
     for _ in 0..3 {
         let (w, sid) = (w.clone(), sid.clone());
@@ -307,7 +227,7 @@ async fn the_same_handoff_three_times_is_one_incident() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mail_after_the_handoff_reaches_the_rep() {
     let w = world("h-follow").await;
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     let out = w.handoff(&sid, None).await.expect("handoff");
     let late = Mail {
         message_id: "late@client.example",
@@ -317,30 +237,10 @@ async fn mail_after_the_handoff_reaches_the_rep() {
         date: "Wed, 13 Mar 2024 09:00:00 +0000",
         ..Mail::default()
     };
-    let o = app::ingest::run(
-        &w.sessions,
-        &late.raw(),
-        &receipt("late"),
-        &Config::default(),
-    )
-    .await
-    .expect("ingest");
+    let o = w.ingest(late, "late").await;
     assert!(o.followup);
     for _ in 0..2 {
-        let r = app::handoff::run(
-            &w.sessions,
-            &w.crm,
-            &w.settings,
-            &w.limits,
-            &Request {
-                session_id: sid.clone(),
-                kind: Some("followup".into()),
-                ..Request::default()
-            },
-            0,
-        )
-        .await
-        .expect("follow-up");
+        let r = w.followup(&sid).await.expect("follow-up");
         assert_eq!(r.incident_id, out.incident_id);
     }
     let notes: Vec<_> = w
@@ -366,28 +266,8 @@ async fn mail_after_the_handoff_reaches_the_rep() {
         date: "Thu, 14 Mar 2024 09:00:00 +0000",
         ..Mail::default()
     };
-    app::ingest::run(
-        &w.sessions,
-        &later.raw(),
-        &receipt("later"),
-        &Config::default(),
-    )
-    .await
-    .expect("ingest");
-    let r = app::handoff::run(
-        &w.sessions,
-        &w.crm,
-        &w.settings,
-        &w.limits,
-        &Request {
-            session_id: sid.clone(),
-            kind: Some("followup".into()),
-            ..Request::default()
-        },
-        0,
-    )
-    .await
-    .expect("follow-up");
+    w.ingest(later, "later").await;
+    let r = w.followup(&sid).await.expect("follow-up");
     assert_eq!(r.followups_new_sessions.len(), 1);
     let new_sid = &r.followups_new_sessions[0];
     let new_session = w
@@ -420,7 +300,7 @@ async fn mail_after_the_handoff_reaches_the_rep() {
 async fn hostile_sender_address_is_escaped() {
     let w = world("h-escape").await;
     let sid = w
-        .ingest(
+        .ingest_file(
             Mail {
                 from: "\"O'Brien\" <o'brien+x@client.example>",
                 ..Mail::default()
@@ -430,7 +310,7 @@ async fn hostile_sender_address_is_escaped() {
         .await;
     w.handoff(&sid, None).await.expect("handoff");
     let sid2 = w
-        .ingest(
+        .ingest_file(
             Mail {
                 from: "<o'brien+x@client.example>",
                 message_id: "q2@client.example",
@@ -454,7 +334,7 @@ async fn long_thread_is_cut_to_the_column_and_kept_whole_in_a_note() {
     w.emu.set_max_length("incident", "description", 1200);
     let body = "Still broken. ".repeat(40);
     let sid = w
-        .ingest(
+        .ingest_file(
             Mail {
                 body: &body,
                 ..Mail::default()
@@ -466,7 +346,7 @@ async fn long_thread_is_cut_to_the_column_and_kept_whole_in_a_note() {
         let id = format!("long{i}@client.example");
         let date = format!("Tue, 12 Mar 2024 {:02}:00:00 +0000", 10 + i);
         let text = format!("Message number {i}. {body}");
-        w.ingest(
+        w.ingest_file(
             Mail {
                 message_id: &id,
                 in_reply_to: Some("m1@client.example"),
@@ -501,7 +381,7 @@ async fn long_thread_is_cut_to_the_column_and_kept_whole_in_a_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn missing_privilege_names_it_and_keeps_the_session_open() {
     let w = world("h-priv").await;
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     w.emu.revoke("prvCreateIncident");
     let err = w.handoff(&sid, None).await.expect_err("must fail");
     let fix = err.fix();
@@ -528,7 +408,7 @@ async fn a_label_in_ticket_properties_is_dropped_and_said() {
         .as_object()
         .cloned()
         .unwrap_or_default();
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     let out = w.handoff(&sid, None).await.expect("case still created");
     assert_eq!(out.dropped_properties.len(), 1);
     let inc = &w.emu.records("incidents")[0];
@@ -544,7 +424,7 @@ async fn a_label_in_ticket_properties_is_dropped_and_said() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn throttling_and_outages_complete_exactly_once() {
     let w = world("h-throttle").await;
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     w.emu.inject(Fault {
         status: 429,
         count: 3,
@@ -566,7 +446,7 @@ async fn throttling_and_outages_complete_exactly_once() {
     assert!(w.crm.retries() >= 5, "retries {}", w.crm.retries());
     // Past the bound, the error says so and is retryable (the queue redelivers).
     let sid2 = w
-        .ingest(
+        .ingest_file(
             Mail {
                 message_id: "x2@client.example",
                 subject: "Other",
@@ -593,14 +473,8 @@ async fn throttling_and_outages_complete_exactly_once() {
 async fn lambda_handler_takes_direct_requests_and_sqs_batches() {
     use lambda_runtime::{Context, LambdaEvent};
     let w = world("h-lambda").await;
-    let sid = w.ingest(Mail::default(), "a").await;
-    let deps = Ok::<_, String>(app::requests::Worker::new(
-        w.sessions.clone(),
-        w.crm,
-        &w.settings.clone(),
-        app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
-        app::reply::ReplySettings::default(),
-    ));
+    let sid = w.ingest_file(Mail::default(), "a").await;
+    let deps = Ok::<_, String>(w.worker());
     // The shipped samples decode through the real handler types.
     let direct: Value =
         serde_json::from_str(include_str!("../../events/handoff/direct.json")).expect("sample");
@@ -641,7 +515,7 @@ async fn lambda_handler_takes_direct_requests_and_sqs_batches() {
 async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
     use lambda_runtime::{Context, LambdaEvent};
     let w = world("h-sqs").await;
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     let first = w.handoff(&sid, None).await.expect("handoff");
     let moto = MotoServer::shared();
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
@@ -653,18 +527,11 @@ async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
         .expect("queue")
         .queue_url
         .expect("queue url");
-    let ingest_deps = ingest::handler::Deps {
-        sessions: w.sessions.clone(),
-        raw_prefix: "raw/".into(),
-        config: Config::default(),
-        raw_retry: vec![Duration::from_millis(10)],
-        queue: Some(Box::new(adapters::SqsQueue {
-            sqs: sqs.clone(),
-            url: url.clone(),
-        })),
-        events: Box::new(app::ports::NoEvents),
-        refused: None,
-    };
+    let mut ingest_deps = w.ingest_deps();
+    ingest_deps.queue = Some(Box::new(adapters::SqsQueue {
+        sqs: sqs.clone(),
+        url: url.clone(),
+    }));
     // The customer answers the old thread instead of the rep's email; SES delivers it twice.
     let answer = Mail {
         message_id: "m2@client.example",
@@ -674,12 +541,7 @@ async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
         date: "Wed, 13 Mar 2024 09:00:00 +0000",
         ..Mail::default()
     };
-    use store::ObjectStore;
-    w.sessions
-        .objects()
-        .put_new("raw/ses-answer", answer.raw(), "message/rfc822")
-        .await
-        .expect("raw");
+    w.put_raw("ses-answer", answer).await.expect("raw");
     let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {
         "mail": {"messageId": "ses-answer", "timestamp": "2024-03-13T09:00:02.000Z"},
         "receipt": {"timestamp": "2024-03-13T09:00:02.000Z"}
@@ -720,13 +582,7 @@ async fn follow_up_travels_from_the_ingest_lambda_through_sqs_to_a_note() {
     let body: Value =
         serde_json::from_str(records[0]["body"].as_str().unwrap_or("")).expect("json");
     assert_eq!(body, json!({"session_id": sid, "kind": "followup"}));
-    let handoff_deps = Ok::<_, String>(app::requests::Worker::new(
-        w.sessions.clone(),
-        w.crm,
-        &w.settings.clone(),
-        app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
-        app::reply::ReplySettings::default(),
-    ));
+    let handoff_deps = Ok::<_, String>(w.worker());
     let out = handoff::handler::handle(
         &handoff_deps,
         LambdaEvent::new(json!({ "Records": records }), Context::default()),

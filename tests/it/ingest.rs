@@ -1,29 +1,18 @@
 //! Ingest through the S3 adapter against moto: retries, concurrency, threading, dispositions.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use app::ingest::{Config, Verdict};
+use app::ingest::Verdict;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
-use store::sessions::Sessions;
-use store::{ObjectStore, S3ObjectStore};
-use testkit::MotoServer;
+use store::ObjectStore;
 
 use crate::support::{Mail, receipt};
+use crate::world::{World, acme_config};
 
-async fn sessions(prefix: &str) -> Sessions<S3ObjectStore> {
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None))
-}
-
-fn cfg() -> Config {
-    Config {
-        internal_domains: vec!["acme.com".into()],
-        own_addresses: vec!["support@acme.com".into()],
-        ..Config::default()
-    }
+/// acme.com is ours; no Dynamics calls.
+async fn world(prefix: &str) -> World {
+    World::builder().config(acme_config()).start(prefix).await
 }
 
 fn ses_event(ses_id: &str) -> serde_json::Value {
@@ -35,21 +24,10 @@ fn ses_event(ses_id: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn same_ses_event_twice_through_the_handler_is_one_message() {
-    let sessions = sessions("twice").await;
-    sessions
-        .objects()
-        .put_new("raw/ses-0001", Mail::default().raw(), "message/rfc822")
-        .await
-        .expect("raw");
-    let deps = ingest::handler::Deps {
-        sessions: sessions.clone(),
-        raw_prefix: "raw/".into(),
-        config: cfg(),
-        raw_retry: vec![Duration::from_millis(10)],
-        queue: None,
-        events: Box::new(app::ports::NoEvents),
-        refused: None,
-    };
+    let w = world("twice").await;
+    let sessions = &w.sessions;
+    w.put_raw("ses-0001", Mail::default()).await.expect("raw");
+    let deps = w.ingest_deps();
     for _ in 0..2 {
         ingest::handler::handle(
             &deps,
@@ -62,11 +40,7 @@ async fn same_ses_event_twice_through_the_handler_is_one_message() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].messages.len(), 1);
     // A second copy of the same email with a different SES id (e.g. sent to two addresses).
-    sessions
-        .objects()
-        .put_new("raw/ses-0002", Mail::default().raw(), "message/rfc822")
-        .await
-        .expect("raw");
+    w.put_raw("ses-0002", Mail::default()).await.expect("raw");
     ingest::handler::handle(
         &deps,
         LambdaEvent::new(ses_event("ses-0002"), Context::default()),
@@ -78,19 +52,11 @@ async fn same_ses_event_twice_through_the_handler_is_one_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn twenty_concurrent_replies_lose_nothing_and_duplicate_nothing() {
-    let sessions = Arc::new(sessions("concurrent").await);
-    let first = app::ingest::run(
-        &sessions,
-        &Mail::default().raw(),
-        &receipt("ses-root"),
-        &cfg(),
-    )
-    .await
-    .expect("root");
-    let root = first.session_id.expect("filed");
+    let w = Arc::new(world("concurrent").await);
+    let root = w.ingest_file(Mail::default(), "ses-root").await;
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let sessions = sessions.clone();
+        let w = w.clone();
         tasks.push(tokio::spawn(async move {
             let id = format!("reply-{i}@client.example");
             let body = format!("reply number {i}");
@@ -104,8 +70,10 @@ async fn twenty_concurrent_replies_lose_nothing_and_duplicate_nothing() {
             }
             .raw();
             // Each reply delivered twice, concurrently with everything else.
-            let a = app::ingest::run(&*sessions, &raw, &receipt(&format!("ses-{i}")), &cfg()).await;
-            let b = app::ingest::run(&*sessions, &raw, &receipt(&format!("ses-{i}")), &cfg()).await;
+            let a =
+                app::ingest::run(&w.sessions, &raw, &receipt(&format!("ses-{i}")), &w.config).await;
+            let b =
+                app::ingest::run(&w.sessions, &raw, &receipt(&format!("ses-{i}")), &w.config).await;
             (a.expect("first delivery"), b.expect("second delivery"))
         }));
     }
@@ -114,7 +82,12 @@ async fn twenty_concurrent_replies_lose_nothing_and_duplicate_nothing() {
         assert_eq!(a.session_id.as_deref(), Some(root.as_str()));
         assert_eq!(b.session_id.as_deref(), Some(root.as_str()));
     }
-    let s = sessions.load(&root).await.expect("load").expect("session");
+    let s = w
+        .sessions
+        .load(&root)
+        .await
+        .expect("load")
+        .expect("session");
     assert_eq!(s.messages.len(), 21, "root + 20 replies, each once");
     let mut keys: Vec<&str> = s.messages.iter().map(|m| m.key.as_str()).collect();
     keys.sort();
@@ -132,19 +105,15 @@ async fn twenty_concurrent_replies_lose_nothing_and_duplicate_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn subject_match_from_another_sender_does_not_join() {
-    let sessions = sessions("subject").await;
-    let a = app::ingest::run(&sessions, &Mail::default().raw(), &receipt("s1"), &cfg())
-        .await
-        .expect("a");
+    let w = world("subject").await;
+    let a = w.ingest(Mail::default(), "s1").await;
     let same_sender = Mail {
         message_id: "m2@client.example",
         subject: "RE: Order 1042 arrived damaged",
         ..Mail::default()
     }
     .raw();
-    let b = app::ingest::run(&sessions, &same_sender, &receipt("s2"), &cfg())
-        .await
-        .expect("b");
+    let b = w.ingest(same_sender, "s2").await;
     assert_eq!(
         a.session_id, b.session_id,
         "same customer, same thread subject, session open"
@@ -156,9 +125,7 @@ async fn subject_match_from_another_sender_does_not_join() {
         ..Mail::default()
     }
     .raw();
-    let c = app::ingest::run(&sessions, &other, &receipt("s3"), &cfg())
-        .await
-        .expect("c");
+    let c = w.ingest(other, "s3").await;
     assert_ne!(
         a.session_id, c.session_id,
         "another customer never joins by subject"
@@ -168,7 +135,8 @@ async fn subject_match_from_another_sender_does_not_join() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reply_before_parent_is_threaded_when_the_parent_arrives() {
-    let sessions = sessions("order").await;
+    let w = world("order").await;
+    let sessions = &w.sessions;
     let reply = Mail {
         message_id: "child@client.example",
         in_reply_to: Some("parent@client.example"),
@@ -186,12 +154,8 @@ async fn reply_before_parent_is_threaded_when_the_parent_arrives() {
         ..Mail::default()
     }
     .raw();
-    let r = app::ingest::run(&sessions, &reply, &receipt("s-child"), &cfg())
-        .await
-        .expect("reply");
-    let p = app::ingest::run(&sessions, &parent, &receipt("s-parent"), &cfg())
-        .await
-        .expect("parent");
+    let r = w.ingest(reply, "s-child").await;
+    let p = w.ingest(parent, "s-parent").await;
     assert_eq!(r.session_id, p.session_id);
     let s = sessions
         .load(r.session_id.as_deref().expect("id"))
@@ -208,7 +172,8 @@ async fn reply_before_parent_is_threaded_when_the_parent_arrives() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn automatic_and_unsafe_mail_is_recorded_not_filed() {
-    let sessions = sessions("unfiled").await;
+    let w = world("unfiled").await;
+    let sessions = &w.sessions;
     let auto = Mail {
         message_id: "oof@client.example",
         subject: "Automatic reply: Order",
@@ -245,7 +210,7 @@ async fn automatic_and_unsafe_mail_is_recorded_not_filed() {
     ];
     for (i, (raw, expected)) in cases.into_iter().enumerate() {
         let r = receipt(&format!("u{i}"));
-        let o = app::ingest::run(&sessions, &raw, &r, &cfg())
+        let o = app::ingest::run(sessions, &raw, &r, &w.config)
             .await
             .expect("ingest");
         assert_eq!(o.disposition, expected);
@@ -263,7 +228,7 @@ async fn automatic_and_unsafe_mail_is_recorded_not_filed() {
         } else {
             r.virus = Some(Verdict("FAIL".into()))
         }
-        let o = app::ingest::run(&sessions, &raw, &r, &cfg())
+        let o = app::ingest::run(sessions, &raw, &r, &w.config)
             .await
             .expect("ingest");
         assert_eq!(o.disposition, expected);
@@ -295,7 +260,8 @@ async fn automatic_and_unsafe_mail_is_recorded_not_filed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_megabyte_message_with_attachments_is_ingested() {
-    let sessions = sessions("big").await;
+    let w = world("big").await;
+    let sessions = &w.sessions;
     let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
     let mut raw = String::from(
         "From: Big <big@client.example>\r\nTo: support@acme.com\r\nSubject: Logs\r\nMessage-ID: <big@client.example>\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nLogs attached.\r\n",
@@ -308,9 +274,7 @@ async fn thirty_megabyte_message_with_attachments_is_ingested() {
     }
     raw.push_str("--b--\r\n");
     assert!(raw.len() > 30_000_000);
-    let o = app::ingest::run(&sessions, raw.as_bytes(), &receipt("big"), &cfg())
-        .await
-        .expect("ingest");
+    let o = w.ingest(raw.as_bytes(), "big").await;
     let s = sessions
         .load(o.session_id.as_deref().expect("filed"))
         .await
@@ -334,7 +298,8 @@ async fn thirty_megabyte_message_with_attachments_is_ingested() {
 async fn a_thread_ingested_all_at_once_stays_one_session() {
     // The first message, a reply to it and a reply to the reply, all ingested at the same
     // moment (and twice each), ten times over: each thread ends up in exactly one session.
-    let sessions = Arc::new(sessions("at-once").await);
+    let w = Arc::new(world("at-once").await);
+    let sessions = &w.sessions;
     for round in 0..10 {
         let ids: Vec<String> = (0..3)
             .map(|i| format!("t{round}-{i}@client.example"))
@@ -342,7 +307,7 @@ async fn a_thread_ingested_all_at_once_stays_one_session() {
         let mut tasks = Vec::new();
         for i in 0..3 {
             for copy in 0..2 {
-                let sessions = sessions.clone();
+                let w = w.clone();
                 let ids = ids.clone();
                 tasks.push(tokio::spawn(async move {
                     let parents: Vec<&str> = ids[..i].iter().map(String::as_str).collect();
@@ -357,11 +322,7 @@ async fn a_thread_ingested_all_at_once_stays_one_session() {
                     }
                     .raw();
                     let ses = format!("ses-{round}-{i}-{copy}");
-                    app::ingest::run(&*sessions, &raw, &receipt(&ses), &cfg())
-                        .await
-                        .expect("ingest")
-                        .session_id
-                        .expect("filed")
+                    w.ingest_file(raw, &ses).await
                 }));
             }
         }

@@ -1,29 +1,12 @@
 //! Column limits read lazily (shared/app/src/limits.rs) against an emulator org whose limits
 //! differ from stock, and the cold path's request count.
 
-use std::time::Duration;
-
 use app::handoff::{LimitsCache, Request};
-use app::ingest::Config;
-use dynamics::{Credentials, DataverseClient, RetryPolicy};
 use serde_json::json;
 
-use crate::handoff::{World, text, world};
-use crate::support::{Mail, receipt};
-
-/// A second cold process on the same org: a new client (no token) and an empty cache.
-fn cold_client(w: &World) -> DataverseClient {
-    let creds = Credentials::from_json(&w.emu.credentials_json()).expect("creds");
-    DataverseClient::new(
-        creds,
-        RetryPolicy {
-            max_attempts: 8,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_secs(2),
-        },
-    )
-    .expect("client")
-}
+use crate::handoff::world;
+use crate::support::Mail;
+use crate::world::{World, text};
 
 fn metadata_reads(w: &World) -> u64 {
     w.emu
@@ -50,7 +33,7 @@ async fn cold_handoff_is_the_token_and_two_requests_for_a_known_contact() {
         uuid::Uuid::new_v4(),
         json!({"lastname": "Lima", "emailaddress1": "ana@client.example"}),
     );
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     // The world's client has not sent anything yet: this is a cold start.
     assert_eq!(w.crm.requests(), 0);
     let out = w.handoff(&sid, None).await.expect("handoff");
@@ -64,10 +47,10 @@ async fn cold_handoff_is_the_token_and_two_requests_for_a_known_contact() {
     assert_eq!(metadata_reads(&w), 0, "no column limits read up front");
 
     // Another cold process, a new sender: + the contact create.
-    let crm = cold_client(&w);
+    let crm = w.client();
     let limits = LimitsCache::default();
     let bo = w
-        .ingest(
+        .ingest_file(
             Mail {
                 from: "Bo Berg <bo@client.example>",
                 message_id: "bo1@client.example",
@@ -94,7 +77,7 @@ async fn cold_handoff_is_the_token_and_two_requests_for_a_known_contact() {
 
     // Warm, known contact: the lookup and the $batch.
     let again = w
-        .ingest(
+        .ingest_file(
             Mail {
                 message_id: "m9@client.example",
                 subject: "Third question",
@@ -116,7 +99,7 @@ async fn a_description_limit_below_stock_is_learnt_from_the_refusal_and_retried_
     // About 1,500 characters of description: fits the stock 2000, not this org's 1000.
     let body = "Still broken after the update.\r\n".repeat(48);
     let sid = w
-        .ingest(
+        .ingest_file(
             Mail {
                 body: &body,
                 ..Mail::default()
@@ -156,7 +139,7 @@ async fn a_description_limit_below_stock_is_learnt_from_the_refusal_and_retried_
     );
     // The process now knows the org's limits: the next long thread is cut up front.
     let next = w
-        .ingest(
+        .ingest_file(
             Mail {
                 message_id: "m2@client.example",
                 subject: "Next question",
@@ -178,7 +161,7 @@ async fn a_description_limit_above_stock_takes_a_long_transcript_whole() {
     // About 5,000 characters: over the stock 2000, so the real limit is read before cutting.
     let body = "The long story continues here.\r\n".repeat(165);
     let sid = w
-        .ingest(
+        .ingest_file(
             Mail {
                 body: &body,
                 ..Mail::default()
@@ -212,7 +195,7 @@ async fn a_description_limit_above_stock_takes_a_long_transcript_whole() {
 async fn a_follow_up_over_a_lowered_note_limit_is_split_after_one_refusal() {
     let w = world("l-note").await;
     w.emu.set_max_length("annotation", "notetext", 600);
-    let sid = w.ingest(Mail::default(), "a").await;
+    let sid = w.ingest_file(Mail::default(), "a").await;
     w.handoff(&sid, None).await.expect("handoff");
     let body = "More detail about the fault.\r\n".repeat(30);
     let late = Mail {
@@ -223,29 +206,9 @@ async fn a_follow_up_over_a_lowered_note_limit_is_split_after_one_refusal() {
         date: "Wed, 13 Mar 2024 09:00:00 +0000",
         ..Mail::default()
     };
-    let o = app::ingest::run(
-        &w.sessions,
-        &late.raw(),
-        &receipt("late"),
-        &Config::default(),
-    )
-    .await
-    .expect("ingest");
+    let o = w.ingest(late, "late").await;
     assert!(o.followup);
-    let r = app::handoff::run(
-        &w.sessions,
-        &w.crm,
-        &w.settings,
-        &w.limits,
-        &Request {
-            session_id: sid,
-            kind: Some("followup".into()),
-            ..Request::default()
-        },
-        0,
-    )
-    .await
-    .expect("follow-up");
+    let r = w.followup(&sid).await.expect("follow-up");
     assert_eq!(r.followups_noted, 1);
     let notes = w.emu.records("annotations");
     assert_eq!(notes.len(), 2, "split at the org's 600");

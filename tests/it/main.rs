@@ -12,3 +12,4 @@ mod support;
 mod template;
 mod threads;
 mod verify;
+mod world;

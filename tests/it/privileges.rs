@@ -2,61 +2,23 @@
 //! missing one, creating nothing; both "no application user" answers give the same fix in
 //! verify and in a handoff. Emulator roles, moto S3.
 
-use std::time::Duration;
-
-use app::handoff::{LimitsCache, Request, Settings};
+use app::handoff::{LimitsCache, Request};
 use app::verify::{Check, Inputs, NoIdentities, Report, Status, run};
-use dataverse_emulator::{Depth, Emulator, Role};
-use dynamics::{Credentials, DataverseClient, Owner, RetryPolicy};
-use store::S3ObjectStore;
-use store::sessions::Sessions;
-use testkit::MotoServer;
+use dataverse_emulator::{Depth, Role};
 
-use crate::support::{Mail, receipt};
+use crate::support::Mail;
+use crate::world::{HANDOFF_AT, World, retries};
 
-struct World {
-    emu: Emulator,
-    crm: DataverseClient,
-    sessions: Sessions<S3ObjectStore>,
-    settings: Settings,
-}
-
+/// The org's settings; a client that gives up quickly.
 async fn world(prefix: &str) -> World {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
+    World::builder()
+        .retry(retries(2, 10, 50))
+        .start(prefix)
         .await
-        .expect("emulator");
-    let creds = Credentials::from_json(&emu.credentials_json()).expect("creds");
-    let crm = DataverseClient::new(
-        creds,
-        RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(50),
-        },
-    )
-    .expect("client");
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None));
-    let seeds = emu.seeds();
-    let settings = Settings {
-        queue_id: Some(seeds.queue_id),
-        owner: Some(Owner::Team(seeds.team_id)),
-        priority: Some(1),
-        ticket_properties: Default::default(),
-        session_url_template: None,
-        reopen_days: 0,
-    };
-    World {
-        emu,
-        crm,
-        sessions,
-        settings,
-    }
 }
 
 impl World {
-    async fn verify(&self) -> Report {
+    async fn privileges_report(&self) -> Report {
         let report = run(&Inputs {
             dynamics: Ok(&self.crm),
             settings: Ok(&self.settings),
@@ -98,7 +60,7 @@ fn nothing_created(w: &World) {
 async fn verify_names_each_missing_privilege_and_creates_nothing() {
     let w = world("prv-verify").await;
     // The full role passes.
-    let r = w.verify().await;
+    let r = w.privileges_report().await;
     let p = check(&r, "privileges");
     assert_eq!(p.status, Status::Ok, "{p:?}");
     assert!(p.detail.contains("prvAppendToQueue"), "{p:?}");
@@ -111,7 +73,7 @@ async fn verify_names_each_missing_privilege_and_creates_nothing() {
 
     for missing in ["prvCreateIncident", "prvAppendToContact"] {
         w.emu.set_role(Role::full().without(missing));
-        let r = w.verify().await;
+        let r = w.privileges_report().await;
         assert!(!r.ok(), "{missing}: {r:#?}");
         assert_eq!(check(&r, "privileges").status, Status::Fail);
         let c = check(&r, &format!("privileges.{missing}"));
@@ -144,7 +106,7 @@ async fn verify_checks_the_depth_that_reaches_the_queue_and_owner() {
             .with("prvAppendToQueue", Depth::Basic)
             .with("prvCreateIncident", Depth::Local),
     );
-    let r = w.verify().await;
+    let r = w.privileges_report().await;
     let q = check(&r, "privileges.prvAppendToQueue");
     assert_eq!(q.status, Status::Fail, "{q:?}");
     assert!(
@@ -162,12 +124,15 @@ async fn verify_checks_the_depth_that_reaches_the_queue_and_owner() {
     // Contacts belong to anyone: less than Organization is a warning, not a failure.
     w.emu
         .set_role(Role::full().with("prvReadContact", Depth::Local));
-    let r = w.verify().await;
+    let r = w.privileges_report().await;
     assert_eq!(check(&r, "privileges.prvReadContact").status, Status::Warn);
     assert_eq!(check(&r, "privileges").status, Status::Warn);
     // Without an owner, no Assign is needed.
     w.emu.set_role(Role::full().without("prvAssignIncident"));
-    assert_eq!(check(&w.verify().await, "privileges").status, Status::Fail);
+    assert_eq!(
+        check(&w.privileges_report().await, "privileges").status,
+        Status::Fail
+    );
     let mut s = w.settings.clone();
     s.owner = None;
     let r = run(&Inputs {
@@ -187,46 +152,18 @@ async fn verify_checks_the_depth_that_reaches_the_queue_and_owner() {
 async fn with_the_privileges_verify_passed_on_the_handoff_succeeds() {
     // What verify says is what the handoff finds: a role missing prvAppendToContact fails both.
     let w = world("prv-handoff").await;
-    let sid = app::ingest::run(
-        &w.sessions,
-        &Mail::default().raw(),
-        &receipt("p1"),
-        &app::ingest::Config::default(),
-    )
-    .await
-    .expect("ingest")
-    .session_id
-    .expect("filed");
+    let sid = w.ingest_file(Mail::default(), "p1").await;
     let req = Request {
         session_id: sid.clone(),
         ..Request::default()
     };
-    let limits = LimitsCache::default();
     w.emu.set_role(Role::full().without("prvAppendToContact"));
-    let err = app::handoff::run(
-        &w.sessions,
-        &w.crm,
-        &w.settings,
-        &limits,
-        &req,
-        1_710_300_000,
-    )
-    .await
-    .expect_err("refused");
+    let err = w.run_handoff(&req, HANDOFF_AT).await.expect_err("refused");
     assert!(err.fix().contains("prvAppendToContact"), "{}", err.fix());
     assert!(w.emu.records("incidents").is_empty());
     w.emu.set_role(Role::full());
-    assert!(w.verify().await.ok());
-    let out = app::handoff::run(
-        &w.sessions,
-        &w.crm,
-        &w.settings,
-        &limits,
-        &req,
-        1_710_300_000,
-    )
-    .await
-    .expect("handoff");
+    assert!(w.privileges_report().await.ok());
+    let out = w.run_handoff(&req, HANDOFF_AT).await.expect("handoff");
     assert!(out.ticket_number.starts_with("CAS-"), "{out:?}");
     assert_eq!(w.emu.records("queueitems").len(), 1);
 }
@@ -234,19 +171,10 @@ async fn with_the_privileges_verify_passed_on_the_handoff_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn both_no_application_user_answers_give_the_application_user_fix() {
     let w = world("prv-appuser").await;
-    let sid = app::ingest::run(
-        &w.sessions,
-        &Mail::default().raw(),
-        &receipt("n1"),
-        &app::ingest::Config::default(),
-    )
-    .await
-    .expect("ingest")
-    .session_id
-    .expect("filed");
+    let sid = w.ingest_file(Mail::default(), "n1").await;
     for status in [401u16, 403] {
         w.emu.set_no_application_user_answer(Some(status));
-        let r = w.verify().await;
+        let r = w.privileges_report().await;
         let who = check(&r, "whoami");
         assert_eq!(who.status, Status::Fail, "{status}: {who:?}");
         assert!(who.detail.contains(&status.to_string()), "{who:?}");
@@ -268,7 +196,7 @@ async fn both_no_application_user_answers_give_the_application_user_fix() {
             &w.settings,
             &LimitsCache::default(),
             &req,
-            1_710_300_000,
+            HANDOFF_AT,
         )
         .await
         .expect_err("no application user");

@@ -4,28 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::handoff::Settings;
 use app::ingest::Config;
 use app::reply::{Reply, ReplySettings};
-use dataverse_emulator::Emulator;
-use dynamics::{Credentials, DataverseClient, RetryPolicy};
+use dynamics::RetryPolicy;
 use lambda_runtime::{Context, LambdaEvent};
 use mail::Mailbox;
 use serde_json::{Value, json};
 use ses::SesSender;
-use store::S3ObjectStore;
-use store::sessions::Sessions;
 use testkit::MotoServer;
 
-use crate::support::{Mail, receipt};
+use crate::support::Mail;
+use crate::world::{World, queue_settings};
 
 const SUPPORT: &str = "support@acme.com";
-
-async fn sessions(prefix: &str) -> Sessions<S3ObjectStore> {
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None))
-}
 
 /// An SES sender whose identity (the support domain) exists in moto.
 async fn sender() -> SesSender {
@@ -93,14 +84,6 @@ async fn sent_for(session_id: &str) -> Vec<String> {
         .collect()
 }
 
-async fn ingest(sessions: &Sessions<S3ObjectStore>, mail: Mail<'_>, ses: &str) -> String {
-    app::ingest::run(sessions, &mail.raw(), &receipt(ses), &Config::default())
-        .await
-        .expect("ingest")
-        .session_id
-        .expect("filed")
-}
-
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     let head = raw.split("\r\n\r\n").next().unwrap_or("");
     head.lines()
@@ -114,7 +97,8 @@ fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
-    let sessions = sessions("reply").await;
+    let w = World::start("reply").await;
+    let sessions = &w.sessions;
     let sender = sender().await;
     // Message ids are unique per test: session ids derive from them, and moto's outbox is
     // shared by all tests.
@@ -122,7 +106,7 @@ async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
         message_id: "rt1@client.example",
         ..Mail::default()
     };
-    let sid = ingest(&sessions, first, "r1").await;
+    let sid = w.ingest_file(first, "r1").await;
     let second = Mail {
         message_id: "m2@client.example",
         in_reply_to: Some("rt1@client.example"),
@@ -132,7 +116,7 @@ async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
         body: "Photos attached.",
         ..Mail::default()
     };
-    assert_eq!(ingest(&sessions, second, "r2").await, sid);
+    assert_eq!(w.ingest_file(second, "r2").await, sid);
     let reply = Reply {
         session_id: sid.clone(),
         text: "Hello Ana,\n\nwe are sending a replacement today.".into(),
@@ -140,7 +124,7 @@ async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
         automatic: false,
     };
     let settings = reply_settings(false);
-    let out = app::reply::send(&sessions, &sender, &settings, &reply, 1_710_245_000)
+    let out = app::reply::send(sessions, &sender, &settings, &reply, 1_710_245_000)
         .await
         .expect("sent");
     assert!(out.sent);
@@ -150,7 +134,7 @@ async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
         out.message_id
     );
     // The same request again (a retry) sends nothing new.
-    let again = app::reply::send(&sessions, &sender, &settings, &reply, 1_710_245_010)
+    let again = app::reply::send(sessions, &sender, &settings, &reply, 1_710_245_010)
         .await
         .expect("retry");
     assert!(!again.sent);
@@ -191,7 +175,7 @@ async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
         body: "Thank you!",
         ..Mail::default()
     };
-    assert_eq!(ingest(&sessions, answer, "r3").await, sid);
+    assert_eq!(w.ingest_file(answer, "r3").await, sid);
     // A client that changed the subject and kept only our own id in References still threads.
     let own_id = {
         let head = raw.split("\r\n\r\n").next().unwrap_or("");
@@ -208,37 +192,27 @@ async fn reply_threads_in_the_customers_client_and_the_answer_comes_back() {
         date: "Tue, 12 Mar 2024 14:00:00 +0000",
         ..Mail::default()
     };
-    assert_eq!(ingest(&sessions, changed, "r4").await, sid);
+    assert_eq!(w.ingest_file(changed, "r4").await, sid);
     let session = sessions.load(&sid).await.expect("load").expect("session");
     assert_eq!(session.messages.len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledgement_is_sent_once_per_handoff_under_retries() {
-    let sessions = sessions("ack").await;
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    let crm = DataverseClient::new(
-        Credentials::from_json(&emu.credentials_json()).expect("creds"),
-        RetryPolicy::default(),
-    )
-    .expect("client");
+    let w = World::builder()
+        .retry(RetryPolicy::default())
+        .settings(queue_settings)
+        .start("ack")
+        .await;
+    let emu = &w.emu;
     let first = Mail {
         message_id: "ack1@client.example",
         ..Mail::default()
     };
-    let sid = ingest(&sessions, first, "a1").await;
-    let deps = Arc::new(Ok::<_, String>(app::requests::Worker::new(
-        sessions.clone(),
-        crm,
-        &Settings {
-            queue_id: Some(emu.seeds().queue_id),
-            ..Settings::default()
-        },
-        sender().await,
-        reply_settings(true),
-    )));
+    let sid = w.ingest_file(first, "a1").await;
+    let deps = Arc::new(Ok::<_, String>(
+        w.worker_with(sender().await, reply_settings(true)),
+    ));
     let request = json!({"session_id": sid, "classification": "Shipping"});
     let mut tasks = Vec::new();
     for _ in 0..3 {
@@ -270,10 +244,10 @@ async fn acknowledgement_is_sent_once_per_handoff_under_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_ascii_and_crlf_in_names_and_subjects_are_encoded_not_injected() {
-    let sessions = sessions("hdr").await;
+    let w = World::start("hdr").await;
+    let sessions = &w.sessions;
     let sender = sender().await;
-    let sid = ingest(
-        &sessions,
+    let sid = w.ingest_file(
         Mail {
             from: "=?UTF-8?B?Wm/DqyBMYXVyZQ0KQmNjOiB2aWN0aW1AZXZpbC5leGFtcGxl?= <zoe@client.example>",
             subject: "=?UTF-8?Q?R=C3=BCckerstattung_f=C3=BCr_Bestellung=0D=0ABcc:_x@evil.example?=",
@@ -291,7 +265,7 @@ async fn non_ascii_and_crlf_in_names_and_subjects_are_encoded_not_injected() {
         .unwrap_or_default();
     assert!(name.contains("Zoë"), "decoded name {name:?}");
     let out = app::reply::send(
-        &sessions,
+        sessions,
         &sender,
         &reply_settings(false),
         &Reply {
@@ -334,8 +308,8 @@ async fn non_ascii_and_crlf_in_names_and_subjects_are_encoded_not_injected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarding_test_round_trip_marks_the_channel_active() {
     use app::channel::{ChannelStatus, WAIT_LIMIT_SECS};
-    use store::ObjectStore;
-    let sessions = sessions("channel").await;
+    let w = World::start("channel").await;
+    let sessions = &w.sessions;
     let sender = sender().await;
     let from = Mailbox {
         name: Some("Acme Support".into()),
@@ -343,16 +317,16 @@ async fn forwarding_test_round_trip_marks_the_channel_active() {
     };
     let sent_at = 1_710_250_000;
     assert_eq!(
-        app::channel::status(&sessions, sent_at)
+        app::channel::status(sessions, sent_at)
             .await
             .expect("status"),
         ChannelStatus::Untested
     );
-    let token = app::channel::send_test(&sessions, &sender, &from, SUPPORT, sent_at)
+    let token = app::channel::send_test(sessions, &sender, &from, SUPPORT, sent_at)
         .await
         .expect("sent");
     assert!(matches!(
-        app::channel::status(&sessions, sent_at + 5)
+        app::channel::status(sessions, sent_at + 5)
             .await
             .expect("status"),
         ChannelStatus::Waiting { seconds: 5 }
@@ -368,23 +342,15 @@ async fn forwarding_test_round_trip_marks_the_channel_active() {
         .find(|r| r.contains(&token))
         .expect("test message sent through SES")
         .to_string();
-    sessions
-        .objects()
-        .put_new("raw/ses-test-1", raw.into_bytes(), "message/rfc822")
+    w.put_raw("ses-test-1", raw.into_bytes())
         .await
         .expect("raw");
-    let deps = ingest::handler::Deps {
-        sessions: sessions.clone(),
-        raw_prefix: "raw/".into(),
-        config: Config {
-            own_addresses: vec![SUPPORT.into()],
-            ..Config::default()
-        },
-        raw_retry: vec![],
-        queue: None,
-        events: Box::new(app::ports::NoEvents),
-        refused: None,
+    let mut deps = w.ingest_deps();
+    deps.config = Config {
+        own_addresses: vec![SUPPORT.into()],
+        ..Config::default()
     };
+    deps.raw_retry = vec![];
     let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {
         "mail": {"messageId": "ses-test-1"},
         "receipt": {"timestamp": "2024-03-12T13:27:22.000Z"}
@@ -396,7 +362,7 @@ async fn forwarding_test_round_trip_marks_the_channel_active() {
         out["outcomes"][0]["disposition"], "connection_test",
         "{out}"
     );
-    match app::channel::status(&sessions, sent_at + 3600)
+    match app::channel::status(sessions, sent_at + 3600)
         .await
         .expect("status")
     {
@@ -408,10 +374,10 @@ async fn forwarding_test_round_trip_marks_the_channel_active() {
         "no case, no session"
     );
     // A later test that never comes back fails with the fix.
-    app::channel::send_test(&sessions, &sender, &from, SUPPORT, sent_at + 7200)
+    app::channel::send_test(sessions, &sender, &from, SUPPORT, sent_at + 7200)
         .await
         .expect("sent");
-    match app::channel::status(&sessions, sent_at + 7200 + WAIT_LIMIT_SECS + 1)
+    match app::channel::status(sessions, sent_at + 7200 + WAIT_LIMIT_SECS + 1)
         .await
         .expect("status")
     {

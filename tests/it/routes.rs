@@ -9,25 +9,33 @@ use app::handoff::Settings;
 use app::requests::Worker;
 use app::routing::{Policy, Routing};
 use dataverse_emulator::Emulator;
-use dynamics::{Credentials, DataverseClient, Owner, RetryPolicy};
+use dynamics::Owner;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Map, Value, json};
-use store::sessions::Sessions;
-use store::{ObjectStore, S3ObjectStore};
+use store::S3ObjectStore;
 use testkit::MotoServer;
 use uuid::Uuid;
 
 use crate::support::Mail;
+use crate::world::{World, acme_config, no_settings, retries, text};
 
 const BILLING_QUEUE: &str = "b111111b-0000-4000-8000-00000000b111";
 
-struct World {
-    emu: Emulator,
-    sessions: Sessions<S3ObjectStore>,
+/// The world with the routing document, a moto SQS handoff queue and the ingest Lambda's
+/// dependencies on it.
+struct Routed {
+    world: World,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
     ingest: ingest::handler::Deps<S3ObjectStore>,
     aws: aws_config::SdkConfig,
+}
+
+impl std::ops::Deref for Routed {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
 }
 
 fn now() -> i64 {
@@ -62,47 +70,35 @@ fn routing_doc(emu: &Emulator, star_policy: &str) -> String {
     )
 }
 
-async fn world(prefix: &str, star_policy: &str, events: Box<dyn app::ports::EventSink>) -> World {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    emu.seed(
+async fn world(prefix: &str, star_policy: &str, events: Box<dyn app::ports::EventSink>) -> Routed {
+    let mut world = World::builder()
+        .retry(retries(6, 20, 1000))
+        .settings(no_settings)
+        .config(acme_config())
+        .start(prefix)
+        .await;
+    world.emu.seed(
         "queues",
         Uuid::parse_str(BILLING_QUEUE).expect("guid"),
         json!({"name": "Billing Queue"}),
     );
-    let moto = MotoServer::shared();
-    let aws = moto.sdk_config().await;
-    let bucket = moto.bucket(prefix).await;
-    let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None));
+    let aws = MotoServer::shared().sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let queue_url = queue(&sqs, &format!("{prefix}-handoff")).await;
-    let routing = Routing::parse(
-        &routing_doc(&emu, star_policy),
+    world.config.routing = Routing::parse(
+        &routing_doc(&world.emu, star_policy),
         &Settings::default(),
         Policy::Manual,
     )
     .expect("routing");
-    let ingest = ingest::handler::Deps {
-        sessions: sessions.clone(),
-        raw_prefix: "raw/".into(),
-        config: app::ingest::Config {
-            internal_domains: vec!["acme.com".into()],
-            own_addresses: vec!["support@acme.com".into()],
-            routing,
-            flood: Default::default(),
-        },
-        raw_retry: vec![Duration::from_millis(10)],
-        queue: Some(Box::new(adapters::SqsQueue {
-            sqs: sqs.clone(),
-            url: queue_url.clone(),
-        })),
-        events,
-        refused: None,
-    };
-    World {
-        emu,
-        sessions,
+    let mut ingest = world.ingest_deps();
+    ingest.queue = Some(Box::new(adapters::SqsQueue {
+        sqs: sqs.clone(),
+        url: queue_url.clone(),
+    }));
+    ingest.events = events;
+    Routed {
+        world,
         sqs,
         queue_url,
         ingest,
@@ -110,28 +106,13 @@ async fn world(prefix: &str, star_policy: &str, events: Box<dyn app::ports::Even
     }
 }
 
-impl World {
+impl Routed {
+    /// The handoff Lambda's worker with the routing, the queue and `events`.
     fn worker(
         &self,
         events: Box<dyn app::ports::EventSink>,
     ) -> Worker<S3ObjectStore, app::reply::StoreOutbox<store::MemoryObjectStore>> {
-        let creds = Credentials::from_json(&self.emu.credentials_json()).expect("creds");
-        let crm = DataverseClient::new(
-            creds,
-            RetryPolicy {
-                max_attempts: 6,
-                base_delay: Duration::from_millis(20),
-                max_delay: Duration::from_secs(1),
-            },
-        )
-        .expect("client");
-        let mut w = Worker::new(
-            self.sessions.clone(),
-            crm,
-            &Settings::default(),
-            app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
-            app::reply::ReplySettings::default(),
-        );
+        let mut w = self.world.worker();
         w.routing = self.ingest.config.routing.clone();
         w.queue = Some(Box::new(adapters::SqsQueue {
             sqs: self.sqs.clone(),
@@ -143,11 +124,7 @@ impl World {
 
     /// Store the raw mail and deliver its SES event to the ingest Lambda's handler.
     async fn deliver(&self, ses_id: &str, mail: &Mail<'_>) -> Value {
-        let _ = self
-            .sessions
-            .objects()
-            .put_new(&format!("raw/{ses_id}"), mail.raw(), "message/rfc822")
-            .await;
+        let _ = self.put_raw(ses_id, mail).await;
         self.event(ses_id).await
     }
 
@@ -188,10 +165,6 @@ impl World {
     fn incidents(&self) -> Vec<Map<String, Value>> {
         self.emu.records("incidents")
     }
-}
-
-fn text(r: &Map<String, Value>, k: &str) -> String {
-    r.get(k).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 /// A bus whose rule forwards every mailcase event to an SQS queue (moto).
@@ -565,11 +538,7 @@ async fn a_refused_routing_document_fails_every_invocation_loudly() {
     // The ingest Lambda with a refused configuration files nothing and fails the invocation.
     let mut w = world("routes-refused", "manual", Box::new(app::ports::NoEvents)).await;
     w.ingest.refused = Some("routing document, routes[0]: unknown field `queue`".into());
-    let _ = w
-        .sessions
-        .objects()
-        .put_new("raw/ses-r-1", Mail::default().raw(), "message/rfc822")
-        .await;
+    let _ = w.put_raw("ses-r-1", Mail::default()).await;
     let event =
         json!({"Records": [{"eventSource": "aws:ses", "ses": {"mail": {"messageId": "ses-r-1"}}}]});
     let e = ingest::handler::handle(&w.ingest, LambdaEvent::new(event, Context::default()))

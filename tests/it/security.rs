@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::handoff::{LimitsCache, Request, Settings};
+use app::handoff::Request;
 use app::ingest::Config;
 use app::reply::{OUTBOX_PREFIX, ReplySettings, StoreOutbox};
-use dataverse_emulator::Emulator;
-use dynamics::{Credentials, DataverseClient, Owner, RetryPolicy};
+use dynamics::{Credentials, DataverseClient};
 use lambda_runtime::{Context, LambdaEvent};
 use mail::Mailbox;
 use serde_json::{Value, json};
@@ -20,30 +19,15 @@ use store::sessions::Sessions;
 use store::{DirObjectStore, MemoryObjectStore, ObjectStore};
 
 use crate::support::{Mail, receipt};
+use crate::world::{World, retries};
 
-fn policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-    }
-}
-
-fn client(creds_json: &str) -> DataverseClient {
-    DataverseClient::new(Credentials::from_json(creds_json).expect("creds"), policy())
-        .expect("client")
-}
-
-fn settings(emu: &Emulator) -> Settings {
-    let seeds = emu.seeds();
-    Settings {
-        queue_id: Some(seeds.queue_id),
-        owner: Some(Owner::Team(seeds.team_id)),
-        priority: Some(1),
-        ticket_properties: serde_json::Map::new(),
-        session_url_template: None,
-        reopen_days: 0,
-    }
+/// In memory, the org's settings, a client that gives up quickly.
+async fn world(emulator: dataverse_emulator::Config) -> World<MemoryObjectStore> {
+    World::builder()
+        .retry(retries(3, 5, 50))
+        .emulator(emulator)
+        .start_on(MemoryObjectStore::default())
+        .await
 }
 
 fn request(session_id: &str) -> Request {
@@ -52,14 +36,6 @@ fn request(session_id: &str) -> Request {
         classification: Some("Billing".into()),
         ..Request::default()
     }
-}
-
-async fn ingest_into<O: ObjectStore>(sessions: &Sessions<O>, mail: Mail<'_>, ses: &str) -> String {
-    app::ingest::run(sessions, &mail.raw(), &receipt(ses), &Config::default())
-        .await
-        .expect("ingest")
-        .session_id
-        .expect("filed")
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -100,17 +76,14 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// address, linked to its case. `tests/it/handoff.rs` covers a plain `'` through the mail path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odata_filter_injection_finds_no_other_contact() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    let crm = client(&emu.credentials_json());
+    let w = world(dataverse_emulator::Config::default()).await;
+    let (emu, crm, sessions) = (&w.emu, &w.crm, &w.sessions);
     let victim = uuid::Uuid::new_v5(&uuid::Uuid::nil(), b"victim");
     emu.seed(
         "contacts",
         victim,
         json!({"lastname": "Victim", "emailaddress1": "victim@x.com", "createdon": "2020-01-01T00:00:00Z"}),
     );
-    let sessions = Sessions::new(MemoryObjectStore::default());
     let hostile = [
         "a'or'1'eq'1@x.com",
         "x@y.com') or (1 eq 1",
@@ -129,24 +102,22 @@ async fn odata_filter_injection_finds_no_other_contact() {
         "a@x.com\\' or 1 eq 1",
         "ä'ö@x.com",
     ];
-    let limits = LimitsCache::default();
-    let settings = settings(&emu);
     for (n, email) in hostile.iter().enumerate() {
         assert_eq!(
             crm.find_contact(email).await.expect("lookup answers"),
             None,
             "{email:?} matched a contact"
         );
-        let sid = ingest_into(
-            &sessions,
-            Mail {
-                message_id: &format!("inj{n}@client.example"),
-                subject: &format!("Injection {n}"),
-                ..Mail::default()
-            },
-            &format!("inj{n}"),
-        )
-        .await;
+        let sid = w
+            .ingest_file(
+                Mail {
+                    message_id: &format!("inj{n}@client.example"),
+                    subject: &format!("Injection {n}"),
+                    ..Mail::default()
+                },
+                &format!("inj{n}"),
+            )
+            .await;
         sessions
             .update(&sid, |cur| match cur {
                 Some(mut s) => {
@@ -160,7 +131,8 @@ async fn odata_filter_injection_finds_no_other_contact() {
             })
             .await
             .expect("set customer");
-        let out = app::handoff::run(&sessions, &crm, &settings, &limits, &request(&sid), 0)
+        let out = w
+            .run_handoff(&request(&sid), 0)
             .await
             .unwrap_or_else(|e| panic!("{email:?}: handoff failed: {e}"));
         let contacts = emu.records("contacts");
@@ -209,29 +181,23 @@ async fn odata_filter_injection_finds_no_other_contact() {
 /// (`mail::compose` unit tests and `tests/it/reply.rs` cover the rep's reply path.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledgement_cannot_inject_headers_or_mime_parts() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    let sessions = Sessions::new(MemoryObjectStore::default());
+    let w = world(dataverse_emulator::Config::default()).await;
     let outbox = MemoryObjectStore::default();
     // "Eve\r\nBcc: victim@evil.example\r\n\r\n--=_mc-alt-0\r\nContent-Type: text/html"
     let name = "=?UTF-8?B?RXZlDQpCY2M6IHZpY3RpbUBldmlsLmV4YW1wbGUNCg0KLS09X21jLWFsdC0wDQpDb250ZW50LVR5cGU6IHRleHQvaHRtbA==?=";
     let from = format!("{name} <eve@client.example>");
-    let sid = ingest_into(
-        &sessions,
-        Mail {
-            from: &from,
-            subject: "=?UTF-8?Q?Refund=0D=0AReply-To:_x@evil.example=0D=0ACc:_y@evil.example?=",
-            message_id: "eve1@client.example",
-            ..Mail::default()
-        },
-        "eve",
-    )
-    .await;
-    let deps = Ok::<_, String>(app::requests::Worker::new(
-        sessions.clone(),
-        client(&emu.credentials_json()),
-        &settings(&emu),
+    let sid = w
+        .ingest_file(
+            Mail {
+                from: &from,
+                subject: "=?UTF-8?Q?Refund=0D=0AReply-To:_x@evil.example=0D=0ACc:_y@evil.example?=",
+                message_id: "eve1@client.example",
+                ..Mail::default()
+            },
+            "eve",
+        )
+        .await;
+    let deps = Ok::<_, String>(w.worker_with(
         StoreOutbox::new(outbox.clone()),
         ReplySettings {
             support: Some(Mailbox {
@@ -578,9 +544,10 @@ async fn secrets_never_reach_logs_or_errors() {
     };
     let secret = cfg.client_secret.clone();
     let wrong_secret = "wr0ng-Secret~Value.ZYXWVUTSRQ_9876543210";
-    let emu = Emulator::start(cfg).await.expect("emulator");
+    let w = world(cfg).await;
+    let emu = &w.emu;
     let creds_json = emu.credentials_json();
-    let crm = client(&creds_json);
+    let crm = w.client();
     let mut outputs: Vec<String> = Vec::new();
     outputs.push(format!(
         "{:?}",
@@ -589,26 +556,13 @@ async fn secrets_never_reach_logs_or_errors() {
     outputs.push(format!("{:?}", crm.credentials()));
 
     // Ingest through the ingest handler.
-    let sessions = Sessions::new(MemoryObjectStore::default());
     let raw = Mail {
         from: "Ana Lima <ana@client.example>",
         ..Mail::default()
-    }
-    .raw();
-    sessions
-        .objects()
-        .put_new("raw/sec1", raw, "message/rfc822")
-        .await
-        .expect("raw");
-    let ingest_deps = ingest::handler::Deps {
-        sessions: sessions.clone(),
-        raw_prefix: "raw/".into(),
-        config: Config::default(),
-        raw_retry: vec![Duration::from_millis(1)],
-        queue: None,
-        events: Box::new(app::ports::NoEvents),
-        refused: None,
     };
+    w.put_raw("sec1", raw).await.expect("raw");
+    let mut ingest_deps = w.ingest_deps();
+    ingest_deps.raw_retry = vec![Duration::from_millis(1)];
     let event = json!({"Records": [{"eventSource": "aws:ses", "ses": {"mail": {"messageId": "sec1", "timestamp": "2024-03-12T10:15:02.512Z"}}}]});
     let out = ingest::handler::handle(&ingest_deps, LambdaEvent::new(event, Context::default()))
         .await
@@ -618,22 +572,20 @@ async fn secrets_never_reach_logs_or_errors() {
         .as_str()
         .expect("filed")
         .to_string();
-    let sid2 = ingest_into(
-        &sessions,
-        Mail {
-            message_id: "sec2@client.example",
-            subject: "Second",
-            ..Mail::default()
-        },
-        "sec2",
-    )
-    .await;
+    let sid2 = w
+        .ingest_file(
+            Mail {
+                message_id: "sec2@client.example",
+                subject: "Second",
+                ..Mail::default()
+            },
+            "sec2",
+        )
+        .await;
 
     let deps = |crm: DataverseClient| {
-        Ok::<_, String>(app::requests::Worker::new(
-            sessions.clone(),
+        Ok::<_, String>(w.worker_for(
             crm,
-            &settings(&emu),
             StoreOutbox::new(MemoryObjectStore::default()),
             ReplySettings {
                 support: Some(Mailbox {
@@ -659,7 +611,7 @@ async fn secrets_never_reach_logs_or_errors() {
         v["client_secret"] = json!(wrong_secret);
         v
     };
-    let bad = deps(client(&wrong.to_string()));
+    let bad = deps(w.client_with(&wrong.to_string()));
     outputs.push(format!(
         "{:?}",
         bad.as_ref()

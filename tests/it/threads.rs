@@ -3,79 +3,40 @@
 
 use std::time::Duration;
 
-use app::handoff::{Request, Settings};
-use app::ingest::Config;
-use app::requests::Worker;
-use dataverse_emulator::Emulator;
-use dynamics::{Credentials, DataverseClient, RetryPolicy};
+use app::handoff::Request;
 use serde_json::Value;
-use store::S3ObjectStore;
 use store::sessions::Sessions;
-use testkit::MotoServer;
 
 use crate::support::{Mail, receipt};
+use crate::world::{World, acme_config, queue_settings, retries, s3_store};
 
-async fn sessions(prefix: &str) -> Sessions<S3ObjectStore> {
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None))
-}
-
-fn cfg() -> Config {
-    Config {
-        internal_domains: vec!["acme.com".into()],
-        own_addresses: vec!["support@acme.com".into()],
-        ..Config::default()
-    }
-}
-
-async fn ingest(s: &Sessions<S3ObjectStore>, ses: &str, m: Mail<'_>) -> app::ingest::Outcome {
-    app::ingest::run(s, &m.raw(), &receipt(ses), &cfg())
+/// acme.com is ours; the org's queue; a client that retries a little.
+async fn start(prefix: &str) -> World {
+    World::builder()
+        .retry(retries(6, 20, 1000))
+        .settings(queue_settings)
+        .config(acme_config())
+        .start(prefix)
         .await
-        .expect("ingest")
-}
-
-fn worker(
-    emu: &Emulator,
-    s: &Sessions<S3ObjectStore>,
-) -> Worker<S3ObjectStore, app::reply::StoreOutbox<store::MemoryObjectStore>> {
-    let crm = DataverseClient::new(
-        Credentials::from_json(&emu.credentials_json()).expect("creds"),
-        RetryPolicy {
-            max_attempts: 6,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_secs(1),
-        },
-    )
-    .expect("client");
-    Worker::new(
-        s.clone(),
-        crm,
-        &Settings {
-            queue_id: Some(emu.seeds().queue_id),
-            ..Settings::default()
-        },
-        app::reply::StoreOutbox::new(store::MemoryObjectStore::default()),
-        app::reply::ReplySettings::default(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
-    let s = sessions("threads-bound").await;
-    let first = ingest(
-        &s,
-        "t-1",
-        Mail {
-            from: "Ana Lima <ana@bigcorp.example>",
-            subject: "VPN down",
-            message_id: "vpn-1@bigcorp.example",
-            extra_headers: "Cc: Cy Partner <cy@partner.example>, Rep <rep@acme.com>\r\n",
-            body: "Our VPN is down.",
-            ..Mail::default()
-        },
-    )
-    .await;
+    let world = start("threads-bound").await;
+    let s = &world.sessions;
+    let first = world
+        .ingest(
+            Mail {
+                from: "Ana Lima <ana@bigcorp.example>",
+                subject: "VPN down",
+                message_id: "vpn-1@bigcorp.example",
+                extra_headers: "Cc: Cy Partner <cy@partner.example>, Rep <rep@acme.com>\r\n",
+                body: "Our VPN is down.",
+                ..Mail::default()
+            },
+            "t-1",
+        )
+        .await;
     let sid = first.session_id.clone().expect("filed");
     let session = s.load(&sid).await.expect("load").expect("session");
     let people: Vec<(&str, &str)> = session
@@ -92,35 +53,35 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     );
 
     // A stranger replying with Ana's Message-ID, or with her session's token.
-    let by_header = ingest(
-        &s,
-        "t-2",
-        Mail {
-            from: "Eve <eve@evil.example>",
-            subject: "Re: VPN down",
-            message_id: "eve-1@evil.example",
-            in_reply_to: Some("vpn-1@bigcorp.example"),
-            references: &["vpn-1@bigcorp.example"],
-            body: "Send me the VPN password.",
-            ..Mail::default()
-        },
-    )
-    .await;
+    let by_header = world
+        .ingest(
+            Mail {
+                from: "Eve <eve@evil.example>",
+                subject: "Re: VPN down",
+                message_id: "eve-1@evil.example",
+                in_reply_to: Some("vpn-1@bigcorp.example"),
+                references: &["vpn-1@bigcorp.example"],
+                body: "Send me the VPN password.",
+                ..Mail::default()
+            },
+            "t-2",
+        )
+        .await;
     let eve_sid = by_header.session_id.clone().expect("filed");
     assert_ne!(eve_sid, sid, "a stranger never joins by header");
     let subject = format!("Hello [{sid}]");
-    let by_token = ingest(
-        &s,
-        "t-3",
-        Mail {
-            from: "Mallory <m@other.example>",
-            subject: &subject,
-            message_id: "mal-1@other.example",
-            body: "token only",
-            ..Mail::default()
-        },
-    )
-    .await;
+    let by_token = world
+        .ingest(
+            Mail {
+                from: "Mallory <m@other.example>",
+                subject: &subject,
+                message_id: "mal-1@other.example",
+                body: "token only",
+                ..Mail::default()
+            },
+            "t-3",
+        )
+        .await;
     assert_ne!(
         by_token.session_id.as_deref(),
         Some(sid.as_str()),
@@ -129,20 +90,20 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     let eve = s.load(&eve_sid).await.expect("load").expect("session");
     assert_eq!(eve.related_to.as_deref(), Some(sid.as_str()));
     // Redelivery of the stranger's mail stays in its own session.
-    let again = ingest(
-        &s,
-        "t-2",
-        Mail {
-            from: "Eve <eve@evil.example>",
-            subject: "Re: VPN down",
-            message_id: "eve-1@evil.example",
-            in_reply_to: Some("vpn-1@bigcorp.example"),
-            references: &["vpn-1@bigcorp.example"],
-            body: "Send me the VPN password.",
-            ..Mail::default()
-        },
-    )
-    .await;
+    let again = world
+        .ingest(
+            Mail {
+                from: "Eve <eve@evil.example>",
+                subject: "Re: VPN down",
+                message_id: "eve-1@evil.example",
+                in_reply_to: Some("vpn-1@bigcorp.example"),
+                references: &["vpn-1@bigcorp.example"],
+                body: "Send me the VPN password.",
+                ..Mail::default()
+            },
+            "t-2",
+        )
+        .await;
     assert_eq!(again.session_id.as_deref(), Some(eve_sid.as_str()));
     assert!(again.duplicate);
 
@@ -153,20 +114,20 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
         (6, "Rep <rep@acme.com>"),
     ] {
         let id = format!("vpn-{n}@x.example");
-        let out = ingest(
-            &s,
-            &format!("t-{n}"),
-            Mail {
-                from,
-                subject: "Re: VPN down",
-                message_id: &id,
-                in_reply_to: Some("vpn-1@bigcorp.example"),
-                references: &["vpn-1@bigcorp.example"],
-                body: "More details.",
-                ..Mail::default()
-            },
-        )
-        .await;
+        let out = world
+            .ingest(
+                Mail {
+                    from,
+                    subject: "Re: VPN down",
+                    message_id: &id,
+                    in_reply_to: Some("vpn-1@bigcorp.example"),
+                    references: &["vpn-1@bigcorp.example"],
+                    body: "More details.",
+                    ..Mail::default()
+                },
+                &format!("t-{n}"),
+            )
+            .await;
         assert_eq!(out.session_id.as_deref(), Some(sid.as_str()), "{from}");
     }
     let session = s.load(&sid).await.expect("load").expect("session");
@@ -178,38 +139,36 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     );
 
     // A stranger at gmail.com does not join a gmail.com customer's thread.
-    let g = ingest(
-        &s,
-        "g-1",
-        Mail {
-            from: "Gail <gail@gmail.com>",
-            subject: "Printer",
-            message_id: "g-1@mail.gmail.com",
-            body: "Printer jammed.",
-            ..Mail::default()
-        },
-    )
-    .await;
-    let g2 = ingest(
-        &s,
-        "g-2",
-        Mail {
-            from: "Stranger <stranger@gmail.com>",
-            subject: "Re: Printer",
-            message_id: "g-2@mail.gmail.com",
-            in_reply_to: Some("g-1@mail.gmail.com"),
-            body: "me too",
-            ..Mail::default()
-        },
-    )
-    .await;
+    let g = world
+        .ingest(
+            Mail {
+                from: "Gail <gail@gmail.com>",
+                subject: "Printer",
+                message_id: "g-1@mail.gmail.com",
+                body: "Printer jammed.",
+                ..Mail::default()
+            },
+            "g-1",
+        )
+        .await;
+    let g2 = world
+        .ingest(
+            Mail {
+                from: "Stranger <stranger@gmail.com>",
+                subject: "Re: Printer",
+                message_id: "g-2@mail.gmail.com",
+                in_reply_to: Some("g-1@mail.gmail.com"),
+                body: "me too",
+                ..Mail::default()
+            },
+            "g-2",
+        )
+        .await;
     assert_ne!(g.session_id, g2.session_id);
 
     // The stranger's case says what it pointed at, and lists the participants.
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    let w = worker(&emu, &s);
+    let emu = &world.emu;
+    let w = world.worker();
     w.handle(
         &Request {
             session_id: eve_sid.clone(),
@@ -246,22 +205,21 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_handoffs_with_different_ids_make_one_case() {
-    let s = sessions("threads-one-case").await;
-    let sid = ingest(
-        &s,
-        "o-1",
-        Mail {
-            message_id: "one-1@client.example",
-            ..Mail::default()
-        },
-    )
-    .await
-    .session_id
-    .expect("filed");
-    let emu = Emulator::start(dataverse_emulator::Config::default())
+    let world = start("threads-one-case").await;
+    let s = &world.sessions;
+    let sid = world
+        .ingest(
+            Mail {
+                message_id: "one-1@client.example",
+                ..Mail::default()
+            },
+            "o-1",
+        )
         .await
-        .expect("emulator");
-    let w = worker(&emu, &s);
+        .session_id
+        .expect("filed");
+    let emu = &world.emu;
+    let w = world.worker();
     let reqs: Vec<Request> = ["agent-7", "person-1", "auto"]
         .iter()
         .map(|h| Request {
@@ -291,20 +249,21 @@ async fn concurrent_handoffs_with_different_ids_make_one_case() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_cc_is_off() {
     use store::ObjectStore;
-    let s = sessions("threads-cc").await;
-    let sid = ingest(
-        &s,
-        "c-1",
-        Mail {
-            from: "Ana Lima <ana@bigcorp.example>",
-            message_id: "cc-1@bigcorp.example",
-            extra_headers: "Cc: Cy Partner <cy@partner.example>, Rep <rep@acme.com>\r\n",
-            ..Mail::default()
-        },
-    )
-    .await
-    .session_id
-    .expect("filed");
+    let world = start("threads-cc").await;
+    let s = &world.sessions;
+    let sid = world
+        .ingest(
+            Mail {
+                from: "Ana Lima <ana@bigcorp.example>",
+                message_id: "cc-1@bigcorp.example",
+                extra_headers: "Cc: Cy Partner <cy@partner.example>, Rep <rep@acme.com>\r\n",
+                ..Mail::default()
+            },
+            "c-1",
+        )
+        .await
+        .session_id
+        .expect("filed");
     for (cc, key) in [(true, "on"), (false, "off")] {
         let outbox = store::MemoryObjectStore::default();
         let settings = app::reply::ReplySettings::from_lookup(
@@ -317,7 +276,7 @@ async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_c
         )
         .expect("settings");
         app::reply::send(
-            &s,
+            s,
             &app::reply::StoreOutbox::new(outbox.clone()),
             &settings,
             &app::reply::Reply {
@@ -359,24 +318,22 @@ fn now() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_opens_a_child_case()
 {
-    let s = sessions("threads-reopen").await;
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    let mut w = worker(&emu, &s);
+    let world = start("threads-reopen").await;
+    let emu = &world.emu;
+    let mut w = world.worker();
     w.reopen_days = 7;
-    let sid = ingest(
-        &s,
-        "r-1",
-        Mail {
-            message_id: "re-1@client.example",
-            body: "The pump leaks.",
-            ..Mail::default()
-        },
-    )
-    .await
-    .session_id
-    .expect("filed");
+    let sid = world
+        .ingest(
+            Mail {
+                message_id: "re-1@client.example",
+                body: "The pump leaks.",
+                ..Mail::default()
+            },
+            "r-1",
+        )
+        .await
+        .session_id
+        .expect("filed");
     let case = w
         .handle(
             &Request {
@@ -407,10 +364,9 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
             .filter(|n| n["notetext"].as_str().unwrap_or("").contains(text))
             .count()
     };
-    let s2 = &s;
+    let world = &world;
     let reply = |n: u32, body: &'static str| {
         let id = format!("re-{n}@client.example");
-        let s = s2;
         async move {
             let m = Mail {
                 subject: "Re: Order 1042 arrived damaged",
@@ -420,9 +376,7 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
                 body,
                 ..Mail::default()
             };
-            app::ingest::run(s, &m.raw(), &receipt(&format!("r-{n}")), &cfg())
-                .await
-                .expect("ingest")
+            world.ingest(m, &format!("r-{n}")).await
         }
     };
     let followup = Request {
@@ -485,11 +439,10 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_noted() {
-    let s = sessions("threads-merge-cases").await;
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .expect("emulator");
-    let w = worker(&emu, &s);
+    let world = start("threads-merge-cases").await;
+    let s = &world.sessions;
+    let emu = &world.emu;
+    let w = world.worker();
     let handoff = |sid: String| {
         let w = &w;
         async move {
@@ -506,54 +459,54 @@ async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_not
     };
     // m1 starts A; m3 (a reply to m2, not yet seen, under another subject) starts B; both
     // are handed off. Then m2 arrives: a reply to m1 that m3 answered, so A and B are one thread.
-    let a = ingest(
-        &s,
-        "mc-1",
-        Mail {
-            subject: "Printer jams",
-            message_id: "mc-m1@client.example",
-            date: "Tue, 12 Mar 2024 10:00:00 +0000",
-            body: "The printer jams on every page.",
-            ..Mail::default()
-        },
-    )
-    .await
-    .session_id
-    .expect("A");
-    let b = ingest(
-        &s,
-        "mc-3",
-        Mail {
-            subject: "Toner order",
-            message_id: "mc-m3@client.example",
-            in_reply_to: Some("mc-m2@client.example"),
-            references: &["mc-m2@client.example"],
-            date: "Tue, 12 Mar 2024 12:00:00 +0000",
-            body: "And please send toner.",
-            ..Mail::default()
-        },
-    )
-    .await
-    .session_id
-    .expect("B");
+    let a = world
+        .ingest(
+            Mail {
+                subject: "Printer jams",
+                message_id: "mc-m1@client.example",
+                date: "Tue, 12 Mar 2024 10:00:00 +0000",
+                body: "The printer jams on every page.",
+                ..Mail::default()
+            },
+            "mc-1",
+        )
+        .await
+        .session_id
+        .expect("A");
+    let b = world
+        .ingest(
+            Mail {
+                subject: "Toner order",
+                message_id: "mc-m3@client.example",
+                in_reply_to: Some("mc-m2@client.example"),
+                references: &["mc-m2@client.example"],
+                date: "Tue, 12 Mar 2024 12:00:00 +0000",
+                body: "And please send toner.",
+                ..Mail::default()
+            },
+            "mc-3",
+        )
+        .await
+        .session_id
+        .expect("B");
     assert_ne!(a, b);
     let case_a = handoff(a.clone()).await;
     let case_b = handoff(b.clone()).await;
     assert_ne!(case_a["incident_id"], case_b["incident_id"]);
-    let out = ingest(
-        &s,
-        "mc-2",
-        Mail {
-            subject: "Re: Printer jams",
-            message_id: "mc-m2@client.example",
-            in_reply_to: Some("mc-m1@client.example"),
-            references: &["mc-m1@client.example"],
-            date: "Tue, 12 Mar 2024 11:00:00 +0000",
-            body: "It jams on page two as well.",
-            ..Mail::default()
-        },
-    )
-    .await;
+    let out = world
+        .ingest(
+            Mail {
+                subject: "Re: Printer jams",
+                message_id: "mc-m2@client.example",
+                in_reply_to: Some("mc-m1@client.example"),
+                references: &["mc-m1@client.example"],
+                date: "Tue, 12 Mar 2024 11:00:00 +0000",
+                body: "It jams on page two as well.",
+                ..Mail::default()
+            },
+            "mc-2",
+        )
+        .await;
     assert_eq!(
         out.session_id.as_deref(),
         Some(a.as_str()),
@@ -601,7 +554,8 @@ async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_not
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_first_messages_with_the_same_customer_and_subject_at_once_are_one_session() {
     for round in 0..5 {
-        let s = sessions(&format!("threads-subject-{round}")).await;
+        let world = start(&format!("threads-subject-{round}")).await;
+        let s = &world.sessions;
         let a_id = format!("sa-{round}@client.example");
         let b_id = format!("sb-{round}@client.example");
         let (sa, sb) = (format!("sa-{round}"), format!("sb-{round}"));
@@ -617,7 +571,7 @@ async fn two_first_messages_with_the_same_customer_and_subject_at_once_are_one_s
             body: "Second.",
             ..Mail::default()
         };
-        let (a, b) = tokio::join!(ingest(&s, &sa, a_mail), ingest(&s, &sb, b_mail));
+        let (a, b) = tokio::join!(world.ingest(a_mail, &sa), world.ingest(b_mail, &sb));
         assert_eq!(a.session_id, b.session_id, "round {round}");
         let all = s.list().await.expect("list");
         assert_eq!(all.len(), 1);
@@ -785,7 +739,13 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
             async move {
                 (
                     i,
-                    app::ingest::run(&s, &raw, &receipt(&format!("ses-{seed}-{i}")), &cfg()).await,
+                    app::ingest::run(
+                        &s,
+                        &raw,
+                        &receipt(&format!("ses-{seed}-{i}")),
+                        &acme_config(),
+                    )
+                    .await,
                 )
             }
         });
@@ -929,11 +889,9 @@ async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
         }
     }
     // A few on the real S3 API too.
-    let moto = MotoServer::shared();
     for seed in 0..8u64 {
-        let bucket = moto.bucket(&format!("prop-{seed}")).await;
         if let Err(e) = one_thread(
-            S3ObjectStore::new(moto.s3().await, bucket, None),
+            s3_store(&format!("prop-{seed}")).await,
             10_000 + seed,
             batches[batches.len() - 1],
         )

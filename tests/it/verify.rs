@@ -1,19 +1,17 @@
 //! `verify` (the connection test) against the Dataverse emulator and moto S3: all green, and
 //! every failure mode with the fix it prints.
 
-use std::time::Duration;
-
 use app::handoff::Settings;
 use app::verify::{Check, EmailIdentities, IdentityStatus, Inputs, Problem, Report, Status, run};
 use dataverse_emulator::{Emulator, Kind};
-use dynamics::{Credentials, DataverseClient, Owner, RetryPolicy};
+use dynamics::{Credentials, Owner};
 use serde_json::{Value, json};
 use store::sessions::Sessions;
 use store::{ObjectStore, S3ObjectStore};
 use testkit::MotoServer;
 use uuid::Uuid;
 
-use crate::support::receipt;
+use crate::world::{World, props, retries};
 
 /// Received-at of the support fixtures plus an hour.
 const NOW: i64 = 1_710_238_500 + 3600;
@@ -27,50 +25,13 @@ impl EmailIdentities for Ses {
     }
 }
 
-struct World {
-    emu: Emulator,
-    sessions: Sessions<S3ObjectStore>,
-    settings: Settings,
-}
-
+/// The org's settings with a ticket property; clients that give up quickly.
 async fn world(prefix: &str) -> World {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
+    World::builder()
+        .retry(retries(2, 10, 50))
+        .ticket_properties(json!({"casetypecode": 2}))
+        .start(prefix)
         .await
-        .expect("emulator");
-    let moto = MotoServer::shared();
-    let bucket = moto.bucket(prefix).await;
-    let sessions = Sessions::new(S3ObjectStore::new(moto.s3().await, bucket, None));
-    let seeds = emu.seeds();
-    let settings = Settings {
-        queue_id: Some(seeds.queue_id),
-        owner: Some(Owner::Team(seeds.team_id)),
-        priority: Some(1),
-        ticket_properties: props(json!({"casetypecode": 2})),
-        session_url_template: None,
-        reopen_days: 0,
-    };
-    World {
-        emu,
-        sessions,
-        settings,
-    }
-}
-
-fn props(v: Value) -> serde_json::Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
-}
-
-fn client(creds_json: &str) -> DataverseClient {
-    let creds = Credentials::from_json(creds_json).expect("creds");
-    DataverseClient::new(
-        creds,
-        RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(50),
-        },
-    )
-    .expect("client")
 }
 
 /// The emulator's credentials with one field replaced.
@@ -87,7 +48,7 @@ impl World {
     }
 
     async fn verify_with(&self, creds: &str, settings: &Settings) -> Report {
-        let crm = client(creds);
+        let crm = self.client_with(creds);
         let report = run(&Inputs {
             dynamics: Ok(&crm),
             settings: Ok(settings),
@@ -487,7 +448,7 @@ async fn unreadable_credentials_and_settings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ses_identity_states() {
     let w = world("verify-ses").await;
-    let crm = client(&w.emu.credentials_json());
+    let crm = w.client();
     for (state, status, needle) in [
         (
             IdentityStatus::NotFound,
@@ -532,14 +493,7 @@ async fn pending_gmail_forwarding_confirmation_is_listed_with_code_and_link() {
         "/../shared/mail/tests/fixtures/eml/08-gmail-forwarding-confirmation.eml"
     ))
     .expect("fixture");
-    let o = app::ingest::run(
-        &w.sessions,
-        &raw,
-        &receipt("ses-fwd-1"),
-        &app::ingest::Config::default(),
-    )
-    .await
-    .expect("ingest");
+    let o = w.ingest(&raw, "ses-fwd-1").await;
     assert_eq!(o.disposition, "forwarding_confirmation");
     let r = w.verify().await;
     let f = check(&r, "forwarding");
@@ -557,7 +511,7 @@ async fn pending_gmail_forwarding_confirmation_is_listed_with_code_and_link() {
     );
     assert!(r.ok(), "a pending confirmation is a warning: {r:#?}");
     // A month later it is no longer shown.
-    let crm = client(&w.emu.credentials_json());
+    let crm = w.client();
     let r = run(&Inputs {
         dynamics: Ok(&crm),
         settings: Ok(&w.settings),
@@ -581,7 +535,7 @@ async fn unreachable_bucket_fails_the_store_and_skips_forwarding() {
         "verify-no-such-bucket",
         None,
     ));
-    let crm = client(&w.emu.credentials_json());
+    let crm = w.client();
     let r = run(&Inputs {
         dynamics: Ok(&crm),
         settings: Ok(&w.settings),

@@ -3,15 +3,13 @@
 //! never turned into a retryable error that Lambda would retry forever, and nothing may be
 //! written outside the store's root.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+mod common;
 
-use app::ingest::Config;
+use std::path::{Path, PathBuf};
+
 use ingest::event::SesEvent;
-use ingest::handler::{Deps, REJECTED_PREFIX, handle};
-use lambda_runtime::{Context, LambdaEvent};
+use ingest::handler::{REJECTED_PREFIX, handle};
 use serde_json::Value;
-use store::sessions::Sessions;
 use store::{DirObjectStore, ObjectStore};
 
 fn inputs() -> Vec<(PathBuf, Vec<u8>)> {
@@ -46,15 +44,7 @@ async fn fuzz_found_events_are_acknowledged_on_a_directory_store() {
     for (path, bytes) in inputs() {
         let outer = scratch("outer");
         let root = outer.join("store");
-        let deps = Deps {
-            sessions: Sessions::new(DirObjectStore::new(&root)),
-            raw_prefix: "raw/".into(),
-            config: Config::default(),
-            raw_retry: vec![Duration::from_millis(1)],
-            queue: None,
-            events: Box::new(app::ports::NoEvents),
-            refused: None,
-        };
+        let deps = common::deps(DirObjectStore::new(&root));
         if let Ok(decoded) = serde_json::from_slice::<SesEvent>(&bytes) {
             for r in &decoded.records {
                 let id = &r.ses.mail.message_id;
@@ -65,7 +55,7 @@ async fn fuzz_found_events_are_acknowledged_on_a_directory_store() {
             }
         }
         let payload: Value = serde_json::from_slice(&bytes).expect("the inputs are JSON");
-        let out = handle(&deps, LambdaEvent::new(payload, Context::default()))
+        let out = handle(&deps, common::event(payload))
             .await
             .unwrap_or_else(|e| panic!("{path:?}: not acknowledged: {e:?}"));
         assert!(out.to_string().contains("rejected"), "{path:?}: {out}");

@@ -1,34 +1,21 @@
 //! The ingest handler end to end on the memory store: the sample SES event, redelivery,
 //! missing raw mail and events that can never be processed.
 
-use std::time::Duration;
+mod common;
 
-use app::ingest::Config;
 use ingest::event::SesEvent;
 use ingest::handler::{Deps, REJECTED_PREFIX, handle};
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
-use store::sessions::Sessions;
 use store::{MemoryObjectStore, ObjectStore};
+
+use common::event;
 
 const SAMPLE: &str = include_str!("../../../events/ingest/ses-receipt.json");
 const RAW: &[u8] =
     include_bytes!("../../../events/ingest/raw-o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g01.eml");
 
 fn deps() -> Deps<MemoryObjectStore> {
-    Deps {
-        sessions: Sessions::new(MemoryObjectStore::default()),
-        raw_prefix: "raw/".into(),
-        config: Config::default(),
-        raw_retry: vec![Duration::from_millis(1)],
-        queue: None,
-        events: Box::new(app::ports::NoEvents),
-        refused: None,
-    }
-}
-
-fn event(v: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(v, Context::default())
+    common::deps(MemoryObjectStore::default())
 }
 
 #[tokio::test]

@@ -1,52 +1,14 @@
 //! The built `mailcase` binary: `ingest` under a handoff policy, `work` draining the local queue
 //! and a moto SQS queue (a bad message reported, the rest done), `triage`, and `verify`'s
 //! routing checks — against the Dataverse emulator in process.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Output;
 
 use dataverse_emulator::Emulator;
 use serde_json::Value;
 use testkit::MotoServer;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailcase");
-
-const CLEARED: &[&str] = &[
-    "DEFAULT_QUEUE_ID",
-    "DEFAULT_OWNER_ID",
-    "DEFAULT_PRIORITY",
-    "TICKET_PROPERTIES",
-    "SESSION_URL_TEMPLATE",
-    "SUPPORT_ADDRESS",
-    "MAIL_BUCKET",
-    "DYNAMICS_SECRET_ID",
-    "ROUTING",
-    "HANDOFF_POLICY",
-    "HANDOFF_QUEUE_URL",
-    "HANDOFF_ACK",
-    "EVENT_BUS",
-    "SENTIMENT",
-    "AWS_ENDPOINT_URL",
-    "AWS_PROFILE",
-];
-
-async fn mailcase(args: &[&str], env: &[(&str, String)]) -> (Output, String) {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(args);
-    for k in CLEARED {
-        cmd.env_remove(k);
-    }
-    for (k, v) in MotoServer::shared().env() {
-        cmd.env(k, v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().await.expect("run mailcase");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out, stdout)
-}
+use crate::runner::{Aws, Run, lines, mailcase};
 
 fn eml(
     dir: &Path,
@@ -66,14 +28,6 @@ fn eml(
     )
     .unwrap();
     path.to_string_lossy().into_owned()
-}
-
-fn lines(stdout: &str) -> Vec<Value> {
-    stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,9 +65,10 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
         "b1@other.example",
         "I want a refund for order 9.",
     );
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &["ingest", "--store", store.to_str().unwrap(), &a, &b],
         &env,
+        Aws::Moto,
     )
     .await;
     assert!(
@@ -126,9 +81,10 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
     // Nothing is created before the queue is worked.
     assert!(emu.records("incidents").is_empty());
 
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &["triage", "--json", "--store", store.to_str().unwrap(), &sid],
         &env,
+        Aws::Moto,
     )
     .await;
     assert!(out.status.success(), "{stdout}");
@@ -140,7 +96,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
     assert_eq!(t["summary"], "the invoice total is wrong.");
     assert_eq!(t["queue_id"], seeds.queue_id.to_string());
 
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &[
             "work",
             "--store",
@@ -149,6 +105,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
             creds.to_str().unwrap(),
         ],
         &env,
+        Aws::Moto,
     )
     .await;
     assert!(
@@ -174,7 +131,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
     );
     assert!(titles.contains(&"Refund - Bo".to_string()), "{titles:?}");
     // The queue is empty now; a second run does nothing.
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &[
             "work",
             "--store",
@@ -183,6 +140,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
             creds.to_str().unwrap(),
         ],
         &env,
+        Aws::Moto,
     )
     .await;
     assert!(out.status.success() && stdout.trim().is_empty(), "{stdout}");
@@ -215,8 +173,12 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
         "w2@other.example",
         "It is slow.",
     );
-    let (out, stdout) =
-        mailcase(&["ingest", "--store", store.to_str().unwrap(), &a, &b], &[]).await;
+    let Run { out, stdout } = mailcase(
+        &["ingest", "--store", store.to_str().unwrap(), &a, &b],
+        &[],
+        Aws::Moto,
+    )
+    .await;
     assert!(out.status.success(), "{stdout}");
     let sids: Vec<String> = lines(&stdout)
         .iter()
@@ -249,7 +211,7 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
             .await
             .unwrap();
     }
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &[
             "work",
             "--queue",
@@ -260,6 +222,7 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
             creds.to_str().unwrap(),
         ],
         &[],
+        Aws::Moto,
     )
     .await;
     assert!(
@@ -307,7 +270,7 @@ async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
         let creds = creds.clone();
         let store = store.clone();
         async move {
-            let (out, stdout) = mailcase(
+            let Run { out, stdout } = mailcase(
                 &[
                     "verify",
                     "--json",
@@ -317,6 +280,7 @@ async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
                     creds.to_str().unwrap(),
                 ],
                 &[("ROUTING", routing)],
+                Aws::Moto,
             )
             .await;
             let v: Value =
@@ -393,7 +357,12 @@ async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_w
         "h1@client.example",
         "It is broken.",
     );
-    let (_, stdout) = mailcase(&["ingest", "--store", store.to_str().unwrap(), &a], &[]).await;
+    let Run { stdout, .. } = mailcase(
+        &["ingest", "--store", store.to_str().unwrap(), &a],
+        &[],
+        Aws::Moto,
+    )
+    .await;
     let sid = lines(&stdout)[0]["session_id"]
         .as_str()
         .unwrap()
@@ -402,7 +371,7 @@ async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_w
         ("HANDOFF_ACK", "true".to_string()),
         ("SUPPORT_ADDRESS", "support@acme.com".to_string()),
     ];
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &[
             "handoff",
             "--store",
@@ -412,6 +381,7 @@ async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_w
             &sid,
         ],
         &env,
+        Aws::Moto,
     )
     .await;
     assert!(
@@ -427,7 +397,7 @@ async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_w
     let outbox: Vec<_> = std::fs::read_dir(store.join("outbox")).unwrap().collect();
     assert_eq!(outbox.len(), 1);
     // The reply command says the same.
-    let (out, stdout) = mailcase(
+    let Run { out, stdout } = mailcase(
         &[
             "reply",
             "--store",
@@ -439,6 +409,7 @@ async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_w
             &sid,
         ],
         &[],
+        Aws::Moto,
     )
     .await;
     assert!(out.status.success(), "{stdout}");

@@ -1,24 +1,15 @@
 //! `mailcase demo`, the README's first command, run as a user runs it: in an empty directory,
 //! with no AWS and no Dynamics.
 
-use std::process::Command;
+use crate::runner::mailcase_in;
 
 #[test]
 fn demo_prints_a_complete_case_and_can_run_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     for run in 0..2 {
-        let out = Command::new(env!("CARGO_BIN_EXE_mailcase"))
-            .arg("demo")
-            .current_dir(dir.path())
-            .env_remove("AWS_ENDPOINT_URL")
-            .output()
-            .expect("runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "run {run}: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = mailcase_in(dir.path(), &["demo"]);
+        let stdout = &out.stdout;
+        assert!(out.ok(), "run {run}: {stdout}\n{}", out.stderr());
         for expected in [
             "not filed: auto_reply",
             "Title          Shipping damage - Ana Lima",
@@ -54,12 +45,11 @@ fn demo_prints_a_complete_case_and_can_run_again() {
 fn demo_refuses_to_clear_a_directory_that_is_not_its_own() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("precious.txt"), "keep me").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_mailcase"))
-        .args(["demo", "--store"])
-        .arg(dir.path())
-        .output()
-        .expect("runs");
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo directory"));
+    let out = mailcase_in(
+        dir.path(),
+        &["demo", "--store", dir.path().to_str().unwrap()],
+    );
+    assert!(!out.ok());
+    assert!(out.stderr().contains("not a demo directory"));
     assert!(dir.path().join("precious.txt").exists());
 }

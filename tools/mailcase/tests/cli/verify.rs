@@ -1,88 +1,14 @@
 //! The built `mailcase verify` binary against the Dataverse emulator (in process) and moto
 //! (S3 + SESv2): exit codes, the JSON and text checklists, SES through `GetEmailIdentity`,
 //! and no secret in any output.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Output;
 
 use dataverse_emulator::Emulator;
 use serde_json::{Value, json};
 use testkit::MotoServer;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailcase");
-
-/// Variables a developer's shell might set that would change what verify checks.
-const CLEARED: &[&str] = &[
-    "DEFAULT_QUEUE_ID",
-    "DEFAULT_OWNER_ID",
-    "DEFAULT_PRIORITY",
-    "TICKET_PROPERTIES",
-    "SESSION_URL_TEMPLATE",
-    "SUPPORT_ADDRESS",
-    "MAIL_BUCKET",
-    "DYNAMICS_SECRET_ID",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
-];
-
-struct Run {
-    out: Output,
-    stdout: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
-    }
-    fn check(&self, name: &str) -> Value {
-        self.json()["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no check {name}: {}", self.stdout))
-    }
-    fn all_output(&self) -> String {
-        format!(
-            "{}{}",
-            self.stdout,
-            String::from_utf8_lossy(&self.out.stderr)
-        )
-    }
-}
-
-async fn mailcase(args: &[&str], env: &[(&str, String)], with_aws: bool) -> Run {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(args);
-    for k in CLEARED {
-        cmd.env_remove(k);
-    }
-    if with_aws {
-        for (k, v) in MotoServer::shared().env() {
-            cmd.env(k, v);
-        }
-    } else {
-        cmd.env("AWS_CONFIG_FILE", "/nonexistent/mailcase-test/config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/mailcase-test/credentials",
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().await.expect("run mailcase");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    Run { out, stdout }
-}
+use crate::runner::{Aws, Run, mailcase};
 
 fn write_creds(dir: &Path, json: &str) -> String {
     let path = dir.join("credentials.json");
@@ -139,7 +65,7 @@ async fn all_green_exits_zero() {
             "support@green.example",
         ],
         &settings(&emu, json!({"casetypecode": 2})),
-        true,
+        Aws::Moto,
     )
     .await;
     assert!(run.out.status.success(), "{}", run.all_output());
@@ -192,7 +118,7 @@ async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
     let env = settings(&emu, json!({}));
     let mut json_args = args.to_vec();
     json_args.push("--json");
-    let run = mailcase(&json_args, &env, true).await;
+    let run = mailcase(&json_args, &env, Aws::Moto).await;
     assert_eq!(run.out.status.code(), Some(1), "{}", run.all_output());
     let token = run.check("token");
     assert_eq!(token["status"], "fail");
@@ -217,7 +143,7 @@ async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
     );
 
     // The same as a checklist.
-    let run = mailcase(&args, &env, true).await;
+    let run = mailcase(&args, &env, Aws::Moto).await;
     assert_eq!(run.out.status.code(), Some(1));
     let lines: Vec<&str> = run.stdout.lines().collect();
     let token = lines
@@ -265,7 +191,7 @@ async fn label_in_ticket_properties_is_caught_in_the_checklist() {
             &creds,
         ],
         &settings(&emu, json!({"casetypecode": "Problem"})),
-        false,
+        Aws::None,
     )
     .await;
     assert_eq!(run.out.status.code(), Some(1), "{}", run.all_output());
@@ -313,7 +239,7 @@ async fn local_store_without_aws_skips_ses_and_lists_a_forwarding_confirmation()
             eml.to_str().unwrap(),
         ],
         &[],
-        false,
+        Aws::None,
     )
     .await;
     assert!(ingested.out.status.success(), "{}", ingested.all_output());
@@ -330,7 +256,7 @@ async fn local_store_without_aws_skips_ses_and_lists_a_forwarding_confirmation()
             "support@acme.com",
         ],
         &settings(&emu, json!({})),
-        false,
+        Aws::None,
     )
     .await;
     assert!(run.out.status.success(), "{}", run.all_output());

@@ -1,39 +1,12 @@
 //! `mailcase verify --send-test`: the forwarding connection test through the built binary, moto
 //! S3 + SESv2 and the Dataverse emulator. The message SES "sends" is delivered back the way the
 //! forwarding rule and SES receipt rule would (`mailcase ingest` of its raw bytes).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use dataverse_emulator::Emulator;
 use serde_json::Value;
 use testkit::MotoServer;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailcase");
-
-async fn mailcase(args: &[&str]) -> (bool, String, String) {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(args);
-    for k in [
-        "DEFAULT_QUEUE_ID",
-        "DEFAULT_OWNER_ID",
-        "DEFAULT_PRIORITY",
-        "TICKET_PROPERTIES",
-        "SUPPORT_ADDRESS",
-        "MAIL_BUCKET",
-        "DYNAMICS_SECRET_ID",
-        "AWS_PROFILE",
-    ] {
-        cmd.env_remove(k);
-    }
-    for (k, v) in MotoServer::shared().env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().await.expect("runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::runner::{Aws, mailcase};
 
 fn channel(stdout: &str) -> Value {
     let v: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
@@ -77,9 +50,10 @@ async fn send_test_round_trip_marks_the_channel_active() {
 
     let mut first = verify.to_vec();
     first.push("--send-test");
-    let (_, stdout, stderr) = mailcase(&first).await;
+    let run = mailcase(&first, &[], Aws::Moto).await;
+    let (stdout, stderr) = (&run.stdout, run.stderr());
     assert!(stderr.contains("test message sent"), "{stderr}");
-    let c = channel(&stdout);
+    let c = channel(stdout);
     assert_eq!(c["status"], "warn", "{c}");
     assert!(c["detail"].as_str().unwrap().starts_with("Waiting"), "{c}");
 
@@ -96,23 +70,28 @@ async fn send_test_round_trip_marks_the_channel_active() {
         .to_string();
     let eml = tmp.path().join("test.eml");
     std::fs::write(&eml, raw).unwrap();
-    let (ok, stdout, stderr) = mailcase(&[
-        "ingest",
-        "--bucket",
-        &bucket,
-        "--support-address",
-        support,
-        eml.to_str().unwrap(),
-    ])
+    let run = mailcase(
+        &[
+            "ingest",
+            "--bucket",
+            &bucket,
+            "--support-address",
+            support,
+            eml.to_str().unwrap(),
+        ],
+        &[],
+        Aws::Moto,
+    )
     .await;
-    assert!(ok, "{stdout}{stderr}");
+    assert!(run.ok(), "{}", run.all_output());
+    let stdout = &run.stdout;
     assert!(
         stdout.contains("\"disposition\":\"connection_test\""),
         "{stdout}"
     );
 
-    let (_, stdout, _) = mailcase(&verify).await;
-    let c = channel(&stdout);
+    let run = mailcase(&verify, &[], Aws::Moto).await;
+    let c = channel(&run.stdout);
     assert_eq!(c["status"], "ok", "{c}");
     assert!(c["detail"].as_str().unwrap().starts_with("Active"), "{c}");
 }

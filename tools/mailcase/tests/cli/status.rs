@@ -1,7 +1,6 @@
 //! `mailcase status --json` end to end: the real ingest and handoff handlers run on moto S3
 //! and the in-process Dataverse emulator (filed, unfiled, rejected and failed items), a
 //! dead-letter queue on moto SQS holds two messages, then the built binary counts each.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use store::S3ObjectStore;
 use store::sessions::Sessions;
 use testkit::MotoServer;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailcase");
+use crate::runner::{Aws, mailcase};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -204,35 +203,25 @@ async fn status_json_counts_filed_unfiled_rejected_and_failed_items() {
             .unwrap();
     }
 
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args([
-        "status",
-        "--json",
-        "--since",
-        "1h",
-        "--bucket",
-        &bucket,
-        "--dlq-url",
-        &dlq,
-    ]);
-    for k in [
-        "MAIL_BUCKET",
-        "HANDOFF_DLQ_URL",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL_S3",
-    ] {
-        cmd.env_remove(k);
-    }
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env("RUST_LOG", "debug");
-    let out = cmd.output().await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let run = mailcase(
+        &[
+            "status",
+            "--json",
+            "--since",
+            "1h",
+            "--bucket",
+            &bucket,
+            "--dlq-url",
+            &dlq,
+        ],
+        &[("RUST_LOG", "debug".into())],
+        Aws::Moto,
+    )
+    .await;
+    let (out, stdout, stderr) = (&run.out, &run.stdout, run.stderr());
     // Failed handoffs and dead letters: exit 1, so a cron job or CI step notices.
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let r: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let count = |p: &str| r.pointer(p).and_then(Value::as_u64).unwrap_or(u64::MAX);
     assert_eq!(count("/filed/new_sessions/count"), 2, "{r:#}");
     assert_eq!(count("/filed/replies/count"), 1, "{r:#}");
