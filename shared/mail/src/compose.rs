@@ -29,6 +29,9 @@
 //! ```
 
 use crate::Mailbox;
+/// Control characters to spaces, runs of whitespace collapsed, trimmed (see
+/// [`crate::headers::clean`]).
+pub use crate::headers::clean;
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,16 +113,6 @@ fn check_id(id: &str) -> Result<&str, ComposeError> {
     }
 }
 
-/// Control characters to spaces, runs of whitespace collapsed, trimmed.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `Re: <subject>` unless it already is a reply, cleaned.
 pub fn reply_subject(subject: &str) -> String {
     let s = clean(subject);
@@ -155,7 +148,7 @@ pub fn compose(m: &Outgoing) -> Result<Vec<u8>, ComposeError> {
         header(&mut h, "Cc", &cc.join(", "));
     }
     header(&mut h, "Subject", &encode_text(&clean(&m.subject)));
-    header(&mut h, "Date", &crate::parse::rfc822_date(m.date));
+    header(&mut h, "Date", &crate::headers::rfc822_date(m.date));
     header(
         &mut h,
         "Message-ID",
