@@ -6,7 +6,8 @@
 A module is a file `src/<name>.rs` or a directory `src/<name>/` (all files under it count as
 that one module); the crate root (`lib.rs`, `main.rs`) is not a module. A reference is
 `crate::<name>` (also inside `use crate::{...}` groups) or a `super::` path that climbs to the
-crate root and goes on into `<name>`. Comments and string literals are ignored; `#[cfg(test)]`
+crate root and goes on into `<name>`; a name the crate root re-exports (`pub use x::{A, b}`)
+counts as a reference to the module it comes from. Comments and string literals are ignored; `#[cfg(test)]`
 code counts like any other. Exit 1 when any crate has a cycle, 0 otherwise.
 """
 
@@ -106,7 +107,37 @@ def module_of(src: Path, f: Path) -> tuple[str | None, list[str]]:
     return parts[0], parts
 
 
-def references(src: Path, f: Path, modules: set[str]):
+ROOT_USE = re.compile(r"\bpub(?:\([^)]*\))?\s+use\s+(" + IDENT + r")\s*::\s*")
+
+
+def root_reexports(src: Path, modules: set[str]) -> dict[str, str]:
+    """Names the crate root re-exports from a top-level module: name -> module."""
+    out = {}
+    for root in ("lib.rs", "main.rs"):
+        f = src / root
+        if not f.is_file():
+            continue
+        text = strip(f.read_text(encoding="utf-8"))
+        for m in ROOT_USE.finditer(text):
+            module = m.group(1)
+            if module not in modules:
+                continue
+            rest = text[m.end() :]
+            end = rest.find(";")
+            path = rest[:end]
+            if "{" in path:
+                path = path[path.index("{") + 1 :]
+            for item in re.split(r"[{},]", path):
+                names = re.findall(IDENT, item)
+                if names:
+                    # `a::b as c` names c; `a::b` names b.
+                    name = names[-1] if "as" not in names else names[names.index("as") + 1]
+                    if name not in modules and name not in ("self", "as"):
+                        out[name] = module
+    return out
+
+
+def references(src: Path, f: Path, modules: set[str], reexports: dict[str, str]):
     """(target module, line) for every crate-relative reference in `f`."""
     _, path = module_of(src, f)
     text = strip(f.read_text(encoding="utf-8"))
@@ -125,8 +156,12 @@ def references(src: Path, f: Path, modules: set[str]):
         heads = group_heads(text, m.start(2)) if nxt == "{" else [nxt]
         line = text.count("\n", 0, m.start()) + 1
         for h in heads:
-            if h in modules and not target_path:
+            if target_path:
+                continue
+            if h in modules:
                 yield h, line
+            elif h in reexports:
+                yield reexports[h], line
 
 
 def crate_graph(crate: Path):
@@ -137,12 +172,13 @@ def crate_graph(crate: Path):
         top, _ = module_of(src, f)
         if top:
             modules.add(top)
+    reexports = root_reexports(src, modules)
     edges: dict[str, dict[str, tuple[Path, int]]] = {m: {} for m in modules}
     for f in files:
         top, _ = module_of(src, f)
         if not top:
             continue
-        for target, line in references(src, f, modules):
+        for target, line in references(src, f, modules, reexports):
             if target != top and target not in edges[top]:
                 edges[top][target] = (f, line)
     return edges
