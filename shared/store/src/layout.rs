@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | `raw/<ses id>` ([`raw`]; prefix `RAW_PREFIX`) | the raw mail (`message/rfc822`) | SES receipt rule's S3 action (outside mailcase); ingest reads it | (SES) |
 //! | `sessions/<sid>/session.json` ([`session`]) | the [`crate::session::Session`] | ingest, handoff, followup, reply, merge (`Sessions::update`) | CAS |
-//! | `sessions/<sid>/messages/<key>.json` ([`message`]) | one parsed message (text, headers), inbound or outbound | ingest, reply | create-only |
+//! | `sessions/<sid>/messages/<key>.json` ([`message`]) | one parsed inbound message (text, headers) | ingest | create-only |
 //! | `sessions/<sid>/attachments/<key>/<n>-<name>` ([`attachment`]) | an attachment's bytes (its own content type) | ingest | create-only |
 //! | `sessions/<sid>/uploads/<key>-<n>.json` ([`upload`]) | what happened to that attachment on the case | `app::attachments` (handoff, followup) | CAS |
 //! | `sessions/<sid>/handoff.json` ([`handoff_claim`]) | the handoff id every handoff of the session uses (one case per session) | handoff | create-only |
@@ -23,7 +23,7 @@
 //! | `index/message-id/<sha256(Message-ID)>.json` ([`message_id_index`]) | Message-ID → session (+ message key once stored; ids only referenced so far too) | ingest, reply (own ids), followup and merge (repoint) | create-only, then CAS |
 //! | `index/subject/<sha256(customer "\n" subject key)>.json` ([`subject_index`]) | customer + thread subject → newest open session | ingest | create-only, then CAS |
 //! | `index/sender/<sha256(lowercase address)>.json` ([`sender_index`]) | a sender's recent mail, for the flood limits | ingest (`app::flood`) | CAS |
-//! | `channel/email.json` ([`CHANNEL`]) | the email channel's connection test: token, sent, seen | `mailcase verify` (send), ingest (observe) | CAS |
+//! | `channel/email.json` ([`CHANNEL`]) | the email channel's connection test: token, sent, seen | `mailcase verify --send-test` (send), ingest (observe) | CAS |
 //! | `unfiled/<key>.json` ([`unfiled`]) | mail not filed (auto-reply, bounce, connection test, …) with its reason | ingest | create-only |
 //! | `rejected/<name>.json` ([`rejected`]) | input that can never be processed, with its reason and the input | ingest function (`app::rejected`) | create-only |
 //! | `failures/<yyyymmddThhmmssZ>-<kind>-<hash16>.json` ([`failure`]) | a failed request or rejected input: cause, error, fix, ids | `app::status` (ingest, handoff) | create-only |
