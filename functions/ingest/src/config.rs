@@ -46,7 +46,8 @@ impl Config {
         let bucket = get("MAIL_BUCKET").ok_or_else(|| {
             ConfigError("MAIL_BUCKET is not set: name the bucket SES writes raw mail to".into())
         })?;
-        let raw_prefix = get("RAW_PREFIX").unwrap_or_else(|| "raw/".into());
+        let raw_prefix =
+            get("RAW_PREFIX").unwrap_or_else(|| store::layout::DEFAULT_RAW_PREFIX.into());
         let list = |k: &str| -> Vec<String> {
             get(k)
                 .map(|v| {

@@ -4,7 +4,7 @@
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use store::ObjectStore;
-use store::sessions::digest;
+use store::ids::sha256_hex;
 
 use crate::event::{SesEvent, SesRecord};
 
@@ -21,7 +21,7 @@ pub async fn handle<O: ObjectStore>(
     let decoded: SesEvent = match serde_json::from_value(event.payload.clone()) {
         Ok(e) => e,
         Err(e) => {
-            let name = digest(&event.payload.to_string());
+            let name = sha256_hex(&event.payload.to_string());
             let reason = format!("not an SES receipt event: {e}");
             return reject(deps, &name, "not_ses_event", reason, event.payload).await;
         }
@@ -37,9 +37,9 @@ async fn handle_record<O: ObjectStore>(deps: &Deps<O>, r: &SesRecord) -> Result<
     let id = &r.ses.mail.message_id;
     let input = json!({"messageId": id});
     if let Some((cause, reason)) = r.refusal() {
-        return reject(deps, &digest(id), cause, reason, input).await;
+        return reject(deps, &sha256_hex(id), cause, reason, input).await;
     }
-    let key = format!("{}{id}", deps.raw_prefix);
+    let key = store::layout::raw(&deps.raw_prefix, id);
     let raw = app::rejected::fetch_waiting(&deps.sessions, &key, &deps.raw_retry).await;
     let Some(raw) = raw.map_err(|e| retryable(&e, id))? else {
         let reason = format!("raw mail {key} not found after retries");

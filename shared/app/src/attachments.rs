@@ -16,13 +16,16 @@
 
 use dynamics::{DataverseClient, DynamicsError, FileNote, OrgFileLimits, derived_id};
 use serde::{Deserialize, Serialize};
+use store::ids::sha256_hex_bytes;
+use store::layout;
 use store::session::{AttachmentRef, Direction, MessageEntry, Session};
-use store::sessions::{Sessions, digest_bytes, upload_key};
+use store::sessions::Sessions;
 use store::{ObjectStore, Update, update_json};
 use transcript::Entry;
 use uuid::Uuid;
 
-use crate::handoff::{HandoffError, LimitsCache};
+use crate::case::HandoffError;
+use crate::limits::LimitsCache;
 
 /// `ATTACHMENTS`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,12 +206,12 @@ pub fn annotate(mut entry: Entry, m: &MessageEntry, plan: &[Planned]) -> Entry {
 
 /// The transcript's view of the session with each attachment's fate (see [`annotate`]).
 pub fn thread_with(session: &Session, plan: &[Planned]) -> transcript::Thread {
-    let mut t = crate::handoff::thread_of(session);
+    let mut t = crate::case::thread_of(session);
     t.messages = session
         .messages
         .iter()
         .filter(|m| !m.after_handoff)
-        .map(|m| annotate(crate::handoff::entry_of(m), m, plan))
+        .map(|m| annotate(crate::case::entry_of(m), m, plan))
         .collect();
     t
 }
@@ -295,7 +298,7 @@ pub async fn upload<O: ObjectStore>(
         .iter()
         .filter(|p| only.is_none_or(|k| k == p.message_key))
     {
-        let rkey = upload_key(&session.id, &p.message_key, p.index);
+        let rkey = layout::upload(&session.id, &p.message_key, p.index);
         let outcome = match &p.skip {
             Some(o) => o.clone(),
             None => {
@@ -355,7 +358,7 @@ async fn upload_one<O: ObjectStore>(
         return Ok(Outcome::Missing);
     };
     let bytes = object.bytes;
-    let sha = a.sha256.clone().unwrap_or_else(|| digest_bytes(&bytes));
+    let sha = a.sha256.clone().unwrap_or_else(|| sha256_hex_bytes(&bytes));
     let note_id = derived_id("note", &format!("{incident_id}/file/{sha}"));
     let date = session
         .messages
@@ -423,7 +426,7 @@ pub async fn records<O: ObjectStore>(
         for i in 0..m.attachments.len() {
             out.push(
                 sessions
-                    .get_json(&upload_key(&session.id, &m.key, i))
+                    .get_json(&layout::upload(&session.id, &m.key, i))
                     .await?,
             );
         }
@@ -528,7 +531,7 @@ mod tests {
             vec!["Inline images (signature logos, tracking pixels) not uploaded: 1".to_string()]
         );
         let e = annotate(
-            crate::handoff::entry_of(&session.messages[2]),
+            crate::case::entry_of(&session.messages[2]),
             &session.messages[2],
             &p,
         );

@@ -9,13 +9,14 @@ use mail::Mailbox;
 use mail::compose::{Outgoing, compose};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use store::sessions::{Sessions, digest};
+use store::ids::sha256_hex;
+use store::sessions::Sessions;
 use store::{ObjectStore, StoreError, Update, update_json};
 
 use crate::reply::{MailSender, OutboundMail, ReplyError};
 
-/// Where the channel's state lives.
-pub const CHANNEL_KEY: &str = "channel/email.json";
+/// Where the channel's state lives (earlier name of [`store::layout::CHANNEL`]).
+pub use store::layout::CHANNEL as CHANNEL_KEY;
 
 /// A test that has not come back after this long has failed.
 pub const WAIT_LIMIT_SECS: i64 = 600;
@@ -73,7 +74,7 @@ pub async fn send_test<O: ObjectStore, S: MailSender>(
     to: &str,
     now: i64,
 ) -> Result<String, ReplyError> {
-    let token = format!("mct-{}", &digest(&format!("{to}/{now}"))[..16]);
+    let token = format!("mct-{}", &sha256_hex(&format!("{to}/{now}"))[..16]);
     let domain = from.address.rsplit('@').next().unwrap_or("localhost");
     let out = Outgoing {
         from: from.clone(),

@@ -4,8 +4,8 @@
 //! that publishes again carries the same id.
 
 use serde_json::{Value, json};
+use store::ids::sha256_hex;
 use store::session::Session;
-use store::sessions::digest;
 
 use crate::ports::Event;
 
@@ -35,7 +35,7 @@ pub const FOLLOWUP_DELIVERED: &str = "Follow-up Delivered";
 pub const HANDOFF_FAILED: &str = "Handoff Failed";
 
 fn event(detail_type: &str, identity: &str, mut detail: Value) -> Event {
-    detail["event_id"] = json!(&digest(&format!("{detail_type}/{identity}"))[..32]);
+    detail["event_id"] = json!(&sha256_hex(&format!("{detail_type}/{identity}"))[..32]);
     Event {
         detail_type: detail_type.to_string(),
         detail,

@@ -6,7 +6,7 @@
 //! one log line say when it trips.
 
 use serde::{Deserialize, Serialize};
-use store::sessions::{Sessions, digest};
+use store::sessions::Sessions;
 use store::{ObjectStore, StoreError, Update};
 
 /// Limits: at most `count` in `window` seconds.
@@ -89,10 +89,8 @@ pub struct SenderRecord {
     pub flood_since: Option<i64>,
 }
 
-/// Key of a sender's record.
-pub fn sender_key(address: &str) -> String {
-    format!("index/sender/{}.json", digest(&address.to_lowercase()))
-}
+/// Key of a sender's record (earlier name of [`store::layout::sender_index`]).
+pub use store::layout::sender_index as sender_key;
 
 /// The verdict for one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +124,7 @@ pub async fn record<O: ObjectStore>(
         });
     }
     let body = normalise(text);
-    let body = (!body.is_empty()).then(|| digest(&body)[..32].to_string());
+    let body = (!body.is_empty()).then(|| store::ids::sha256_hex(&body)[..32].to_string());
     let limits = *limits;
     store::update_json(
         sessions.objects(),

@@ -10,7 +10,7 @@ use store::{ObjectStore, Update};
 use uuid::Uuid;
 
 use crate::attachments::{self, Mode};
-use crate::handoff::{HandoffError, Outcome, continuation_id, entry_of};
+use crate::case::{HandoffError, Outcome, continuation_id, entry_of};
 use crate::limits::{Column, LimitsCache};
 
 /// Deliver the session's pending follow-ups; returns the existing case as the outcome.

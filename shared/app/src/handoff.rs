@@ -9,13 +9,14 @@
 use dynamics::{CaseRequest, DataverseClient, DynamicsError, Owner, derived_id};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use store::session::{Direction, HandoffRecord, Session, SessionState};
-use store::sessions::{Sessions, digest};
-use store::{ObjectStore, StoreError, Update};
-use transcript::{Details, Entry, Thread};
+use store::session::{HandoffRecord, Session, SessionState};
+use store::sessions::Sessions;
+use store::{ObjectStore, Update};
+use transcript::{Details, Thread};
 use uuid::Uuid;
 
 use crate::attachments::{self, Mode};
+pub use crate::case::{HandoffError, Outcome, continuation_id, entry_of, thread_of};
 pub use crate::limits::{Column, Limits, LimitsCache};
 
 /// The handoff request (DESIGN.md), by direct invocation or as an SQS message body.
@@ -51,6 +52,46 @@ pub struct Request {
     /// period that is not over re-queues the request.
     #[serde(default)]
     pub due_at: Option<i64>,
+}
+
+/// The kinds of request on the handoff queue: [`Request::kind`] on the wire (serde names are
+/// those strings), parsed once by [`Kind::of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Create the session's case (an agent's or a person's request).
+    Handoff,
+    /// Deliver mail that arrived after the handoff.
+    Followup,
+    /// A handoff policy's own request (`immediate`, `quiet:N`).
+    Auto,
+    /// Send a reply in the thread.
+    Reply,
+}
+
+impl Kind {
+    /// The request's kind; an unknown one is refused with the known ones.
+    pub fn of(req: &Request) -> Result<Kind, HandoffError> {
+        match req.kind.as_deref().map(str::trim) {
+            None | Some("") | Some("handoff") => Ok(Kind::Handoff),
+            Some("followup") => Ok(Kind::Followup),
+            Some("auto") => Ok(Kind::Auto),
+            Some("reply") => Ok(Kind::Reply),
+            Some(other) => Err(HandoffError::BadRequest(format!(
+                "unknown kind `{other}` (use handoff, followup, auto or reply)"
+            ))),
+        }
+    }
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Handoff => "handoff",
+            Kind::Followup => "followup",
+            Kind::Auto => "auto",
+            Kind::Reply => "reply",
+        }
+    }
 }
 
 /// `REOPEN_DAYS` when unset.
@@ -123,72 +164,6 @@ impl Settings {
     }
 }
 
-/// What a handoff did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// The session.
-    pub session_id: String,
-    /// `dynamics365_incident_id`.
-    pub incident_id: String,
-    /// `dynamics365_ticket_number`.
-    pub ticket_number: String,
-    /// False when the case already existed (a retry).
-    pub created: bool,
-    /// Ticket properties left out because Dynamics refused them: (column, why).
-    pub dropped_properties: Vec<(String, String)>,
-    /// Follow-up messages delivered as notes.
-    pub followups_noted: usize,
-    /// Follow-up messages that started a new session because the case was closed.
-    pub followups_new_sessions: Vec<String>,
-    /// Keys of the follow-up messages delivered as notes by this call.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub followup_keys: Vec<String>,
-    /// The description was cut and the full transcript attached as a note.
-    pub truncated: bool,
-}
-
-/// Why a handoff failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HandoffError {
-    /// No such session (permanent).
-    #[error("no session {0}")]
-    SessionNotFound(String),
-    /// The request is malformed (permanent).
-    #[error("bad handoff request: {0}")]
-    BadRequest(String),
-    /// The store failed (retryable).
-    #[error("session store")]
-    Store(#[from] StoreError),
-    /// Dynamics refused or failed.
-    #[error("Dynamics")]
-    Dynamics(#[from] DynamicsError),
-}
-
-impl HandoffError {
-    /// Worth retrying later.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            HandoffError::Store(_) => true,
-            HandoffError::Dynamics(e) => e.is_retryable(),
-            _ => false,
-        }
-    }
-
-    /// What the operator should do.
-    pub fn fix(&self) -> String {
-        match self {
-            HandoffError::SessionNotFound(id) => {
-                format!("Check the session id {id} (`mailcase sessions` lists them).")
-            }
-            HandoffError::BadRequest(m) => format!("Send a valid handoff request: {m}."),
-            HandoffError::Store(_) => {
-                "The session store failed; the handoff will be retried.".into()
-            }
-            HandoffError::Dynamics(e) => e.fix(),
-        }
-    }
-}
-
 /// Hand a session off (or deliver its follow-ups when it already was); attachments are listed,
 /// not uploaded (see [`run_with`]).
 pub async fn run<O: ObjectStore>(
@@ -234,7 +209,7 @@ pub async fn run_with<O: ObjectStore>(
         )
         .await;
     }
-    if req.kind.as_deref() == Some("followup") {
+    if matches!(Kind::of(req), Ok(Kind::Followup)) {
         return Err(HandoffError::BadRequest(format!(
             "session {} has not been handed off; a follow-up notice needs a handed-off session",
             session.id
@@ -554,63 +529,4 @@ pub fn split_name(name: Option<&str>, email: &str) -> (Option<String>, String) {
         Some((first, last)) => (Some(cut(first)), cut(last)),
         None => (None, cut(name)),
     }
-}
-
-/// The transcript's view of a session.
-pub fn thread_of(session: &Session) -> Thread {
-    Thread {
-        session_id: session.id.clone(),
-        customer_name: session.customer.as_ref().and_then(|c| c.name.clone()),
-        customer_email: session
-            .customer
-            .as_ref()
-            .map(|c| c.address.clone())
-            .filter(|a| !a.is_empty()),
-        previous_ticket: session.previous_ticket.clone(),
-        related: session.related_to.clone(),
-        participants: session
-            .participants
-            .iter()
-            .map(|p| match &p.name {
-                Some(n) => format!("{n} <{}> ({})", p.address, p.role),
-                None => format!("{} ({})", p.address, p.role),
-            })
-            .collect(),
-        messages: session
-            .messages
-            .iter()
-            .filter(|m| !m.after_handoff)
-            .map(entry_of)
-            .collect(),
-    }
-}
-
-/// The transcript's view of one message.
-pub fn entry_of(m: &store::session::MessageEntry) -> Entry {
-    Entry {
-        timestamp: m.date.clone(),
-        direction: match m.direction {
-            Direction::Inbound => transcript::Direction::Inbound,
-            Direction::Outbound => transcript::Direction::Outbound,
-        },
-        author: m
-            .from
-            .as_ref()
-            .map(|f| match &f.name {
-                Some(n) => format!("{n} <{}>", f.address),
-                None => f.address.clone(),
-            })
-            .unwrap_or_else(|| "(unknown sender)".into()),
-        text: m.reply_text.clone(),
-        attachments: m
-            .attachments
-            .iter()
-            .map(|a| (a.filename.clone(), a.size))
-            .collect(),
-    }
-}
-
-/// Session id of the new session a follow-up starts when the case is closed.
-pub fn continuation_id(message_key: &str) -> String {
-    format!("mc-{}", &digest(&format!("continue:{message_key}"))[..16])
 }

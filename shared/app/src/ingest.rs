@@ -6,14 +6,11 @@
 //! point), then the indexes; a crash anywhere is repaired by the retry, which finds the same
 //! keys.
 
-use std::sync::LazyLock;
-
 use mail::{Disposition, InboundMessage, ParseOptions};
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use store::session::{AttachmentRef, Direction, MessageEntry, Session, SessionState};
-use store::sessions::{IdEntry, Sessions, attachment_key, digest, message_key};
-use store::{ObjectStore, StoreError, Update};
+use store::sessions::{IdEntry, Sessions};
+use store::{MessageKey, ObjectStore, SessionId, StoreError, Update, layout};
 
 /// Settings of the ingest use-case.
 #[derive(Debug, Clone, Default)]
@@ -125,30 +122,23 @@ pub struct UnfiledRecord {
     pub forwarding_confirmation: Option<mail::ForwardingConfirmation>,
 }
 
-/// Prefix of unfiled-mail records.
-pub const UNFILED_PREFIX: &str = "unfiled/";
+/// Prefix of unfiled-mail records (earlier name of [`store::layout::UNFILED_PREFIX`]).
+pub use store::layout::UNFILED_PREFIX;
 
-#[allow(clippy::expect_used)] // literal pattern
-static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\[(mc-[0-9a-f]{16})\]").expect("literal regex"));
-
-/// The session token our outbound mail carries in its subject and body.
-pub fn session_token(session_id: &str) -> String {
-    format!("[{session_id}]")
-}
+/// The session token (earlier home of [`crate::tokens::session_token`]).
+pub use crate::tokens::session_token;
 
 /// Stable key of a message: its Message-ID when it has one (so a second copy of the same mail
-/// is recognised), else the SES id (so a redelivery of the same receipt is).
+/// is recognised), else the SES id (so a redelivery of the same receipt is); see
+/// [`MessageKey::of_inbound`].
 pub fn message_key_of(msg: &InboundMessage, receipt: &Receipt) -> String {
-    match &msg.message_id {
-        Some(id) => key_of_message_id(id),
-        None => digest(&format!("ses:{}", receipt.ses_message_id))[..32].to_string(),
-    }
+    MessageKey::of_inbound(msg.message_id.as_deref(), &receipt.ses_message_id).into()
 }
 
-/// The message key of a Message-ID (inbound, outbound, or only referenced so far).
+/// The message key of a Message-ID (inbound, outbound, or only referenced so far); see
+/// [`MessageKey::of_message_id`].
 pub fn key_of_message_id(id: &str) -> String {
-    digest(&format!("mid:{id}"))[..32].to_string()
+    MessageKey::of_message_id(id).into()
 }
 
 /// File one raw message.
@@ -175,7 +165,10 @@ pub async fn file_message<O: ObjectStore>(
         received_at: Some(receipt.received_at),
     };
     let mut msg = mail::parse(raw, &opts);
-    let key = message_key_of(&msg, receipt);
+    let key = String::from(MessageKey::of_inbound(
+        msg.message_id.as_deref(),
+        &receipt.ses_message_id,
+    ));
     // Our forwarding connection test coming back: mark the channel Active, file nothing.
     if let Some(token) = msg.subject.as_deref().and_then(crate::channel::test_token)
         && crate::channel::observe(sessions, token, receipt.received_at).await?
@@ -372,9 +365,7 @@ async fn record_unfiled<O: ObjectStore>(
         received_at: mail::rfc3339_utc(receipt.received_at),
         forwarding_confirmation: msg.forwarding_confirmation.clone(),
     };
-    sessions
-        .put_once_json(&format!("{UNFILED_PREFIX}{key}.json"), &record)
-        .await
+    sessions.put_once_json(&layout::unfiled(key), &record).await
 }
 
 /// What the loop check read about the message's own id: its index entry and that session.
@@ -470,8 +461,8 @@ async fn file<O: ObjectStore>(
     // Bodies first: a crash after this leaves only objects the retry writes again.
     let mut attachments = Vec::with_capacity(msg.attachments.len());
     for (i, (a, content)) in msg.attachments.iter().zip(contents).enumerate() {
-        let akey = attachment_key(&session_id, &key, i, &a.filename);
-        let sha256 = store::sessions::digest_bytes(&content);
+        let akey = layout::attachment(&session_id, &key, i, &a.filename);
+        let sha256 = store::ids::sha256_hex_bytes(&content);
         sessions.put_once(&akey, content, &a.content_type).await?;
         attachments.push(AttachmentRef {
             filename: a.filename.clone(),
@@ -487,7 +478,7 @@ async fn file<O: ObjectStore>(
     }
     // The message JSON never holds the files (`Attachment::content` is not serialised).
     sessions
-        .put_once_json(&message_key(&session_id, &key), msg)
+        .put_once_json(&layout::message(&session_id, &key), msg)
         .await?;
 
     let entry = MessageEntry {
@@ -590,7 +581,7 @@ async fn file<O: ObjectStore>(
             };
             let prior: Option<store::sessions::SubjectEntry> = store::update_json(
                 sessions.objects(),
-                &store::sessions::subject_index_key(&customer.address, &mine),
+                &layout::subject_index(&customer.address, &mine),
                 store::sessions::UPDATE_ATTEMPTS,
                 |cur: Option<store::sessions::SubjectEntry>| {
                     if cur.as_ref() == Some(&target) {
@@ -815,10 +806,10 @@ async fn claim_new_session<O: ObjectStore>(
     // before anything is stored; the claims below cover replies that reference only their
     // immediate parent.
     let root_key = match msg.references.first().or(msg.in_reply_to.as_ref()) {
-        Some(root) => key_of_message_id(root),
+        Some(root) => MessageKey::of_message_id(root).into(),
         None => key.to_string(),
     };
-    let candidate = format!("mc-{}", &digest(&root_key)[..16]);
+    let candidate = String::from(SessionId::derive(&root_key));
     // A new session also claims its customer + thread subject, so two messages of one thread
     // (or two first messages with the same customer and subject) ingested at the same instant
     // make one session: the later joins whichever claimed first.
@@ -851,7 +842,7 @@ async fn claim_new_session<O: ObjectStore>(
                 };
                 store::update_json(
                     sessions.objects(),
-                    &store::sessions::id_key(earlier),
+                    &layout::message_id_index(earlier),
                     20,
                     |cur: Option<IdEntry>| match cur {
                         Some(c) if c == entry => Update::Write(moved.clone(), ()),
@@ -918,7 +909,7 @@ async fn claim_subject<O: ObjectStore>(
     if subject_key.is_empty() {
         return Ok(Subject::Free);
     }
-    let key = store::sessions::subject_index_key(&customer.address, &subject_key);
+    let key = layout::subject_index(&customer.address, &subject_key);
     let mine = store::sessions::SubjectEntry {
         session_id: candidate.to_string(),
     };
@@ -961,7 +952,7 @@ async fn claim_related_session<O: ObjectStore>(
     msg: &InboundMessage,
     key: &str,
 ) -> Result<String, StoreError> {
-    let candidate = format!("mc-{}", &digest(&format!("related:{key}"))[..16]);
+    let candidate = String::from(SessionId::derive(&format!("related:{key}")));
     if let Some(id) = &msg.message_id {
         let mine = IdEntry {
             session_id: candidate.clone(),
@@ -998,10 +989,10 @@ async fn find_session<O: ObjectStore>(
     }
     let subject = msg.subject.as_deref().unwrap_or("");
     for text in [subject, msg.text.as_str()] {
-        if let Some(token) = TOKEN.captures(text).and_then(|c| c.get(1))
+        if let Some(token) = crate::tokens::find_session_token(text)
             && sessions.load(token.as_str()).await?.is_some()
         {
-            return Ok(Some(token.as_str().to_string()));
+            return Ok(Some(token.into()));
         }
     }
     // The same customer and thread subject is matched by the new session's subject claim

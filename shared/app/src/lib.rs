@@ -7,7 +7,9 @@
 #![warn(missing_docs)]
 
 pub mod attachments;
+pub mod case;
 pub mod channel;
+pub mod check;
 pub mod events;
 pub mod flood;
 pub mod followup;
@@ -25,6 +27,7 @@ pub mod routing;
 pub mod status;
 pub mod threading;
 pub mod time;
+pub mod tokens;
 pub mod triage;
 pub mod verify;
 

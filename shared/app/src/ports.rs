@@ -85,8 +85,8 @@ pub async fn announce(sink: &dyn EventSink, events: &[Event]) {
     }
 }
 
-/// Prefix of the local handoff queue (`mailcase ingest`/`work` on a directory store).
-pub const LOCAL_QUEUE_PREFIX: &str = "queue/";
+/// Prefix of the local handoff queue (earlier name of [`store::layout::QUEUE_PREFIX`]).
+pub use store::layout::QUEUE_PREFIX as LOCAL_QUEUE_PREFIX;
 
 /// A handoff queue kept in the store itself, for local runs without SQS: one object per
 /// request under `queue/<due epoch>-<digest>.json`; `mailcase work` drains it.
@@ -144,10 +144,7 @@ impl<O: ObjectStore> HandoffQueue for StoreQueue<O> {
     ) -> BoxFuture<'a, Result<(), PortError>> {
         Box::pin(async move {
             let due_at = (self.now)() + i64::from(delay_seconds.min(900));
-            let key = format!(
-                "{LOCAL_QUEUE_PREFIX}{due_at:012}-{}.json",
-                &store::sessions::digest(&format!("{due_at}/{body}"))[..16]
-            );
+            let key = store::layout::queued(due_at, body);
             let q = Queued {
                 due_at,
                 body: body.to_string(),

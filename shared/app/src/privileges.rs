@@ -22,8 +22,8 @@
 use dynamics::{DataverseClient, Depth, DynamicsError, Me, Owner, Ownership, UserPrivilege};
 use uuid::Uuid;
 
+use crate::check::Check;
 use crate::handoff::Settings;
-use crate::verify::Check;
 
 /// Whose records a privilege has to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]

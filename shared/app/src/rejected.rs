@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use store::sessions::Sessions;
 use store::{ObjectStore, StoreError};
 
-/// Prefix of records of input that can never be processed.
-pub const REJECTED_PREFIX: &str = "rejected/";
+/// Prefix of records of input that can never be processed (earlier name of
+/// [`store::layout::REJECTED_PREFIX`]).
+pub use store::layout::REJECTED_PREFIX;
 
 /// Record `input` as rejected under `rejected/<name>.json` (create-once: a redelivery records
 /// nothing new) with its cause code and reason, and the failure record (cause + fix).
@@ -22,7 +23,7 @@ pub async fn reject<O: ObjectStore>(
     now: i64,
 ) -> Result<(), StoreError> {
     tracing::error!(rejected = %name, cause = %cause, reason = %reason, "input rejected");
-    let key = format!("{REJECTED_PREFIX}{name}.json");
+    let key = store::layout::rejected(name);
     let ses_id = input
         .get("messageId")
         .and_then(Value::as_str)

@@ -9,11 +9,12 @@ use std::future::Future;
 use mail::Mailbox;
 use mail::compose::{Outgoing, compose, reply_subject};
 use serde::{Deserialize, Serialize};
+use store::ids::sha256_hex;
 use store::session::{Direction, MessageEntry, Session};
-use store::sessions::{IdEntry, Sessions, digest};
+use store::sessions::{IdEntry, Sessions};
 use store::{ObjectStore, StoreError, Update, update_json};
 
-use crate::ingest::session_token;
+use crate::tokens::session_token;
 
 /// A message ready for the provider.
 #[derive(Debug, Clone)]
@@ -214,18 +215,6 @@ enum Claimed {
     Busy,
 }
 
-fn claim_key(session_id: &str, key: &str) -> String {
-    format!(
-        "{}outbound/{}.json",
-        session_prefix(session_id),
-        &digest(key)[..32]
-    )
-}
-
-fn session_prefix(session_id: &str) -> String {
-    format!("sessions/{}/", store::safe_key_segment(session_id))
-}
-
 /// An id `compose` accepts: `left@right`, printable ASCII, no brackets.
 fn usable_id(id: &str) -> bool {
     id.contains('@')
@@ -262,7 +251,7 @@ pub async fn send<O: ObjectStore, S: MailSender>(
     if reply.text.trim().is_empty() {
         return Err(ReplyError::Invalid("the reply text is empty".into()));
     }
-    let ckey = claim_key(&session.id, &reply.key);
+    let ckey = store::layout::outbound_claim(&session.id, &reply.key);
     let claimed = update_json(
         sessions.objects(),
         &ckey,
@@ -304,7 +293,7 @@ pub async fn send<O: ObjectStore, S: MailSender>(
         .to_string();
     let own_id = format!(
         "{}@{domain}",
-        &digest(&format!("{}/{}", session.id, reply.key))[..32]
+        &sha256_hex(&format!("{}/{}", session.id, reply.key))[..32]
     );
     let outgoing = outgoing(
         &session,
@@ -488,7 +477,7 @@ async fn record<O: ObjectStore>(
     (sent_id, own_id): (&str, &str),
     now: i64,
 ) -> Result<(), StoreError> {
-    let key = crate::ingest::key_of_message_id(sent_id);
+    let key = String::from(store::MessageKey::of_message_id(sent_id));
     let entry = MessageEntry {
         key: key.clone(),
         message_id: Some(sent_id.to_string()),
@@ -535,8 +524,8 @@ impl<O> StoreOutbox<O> {
     }
 }
 
-/// Prefix of the local outbox.
-pub const OUTBOX_PREFIX: &str = "outbox/";
+/// Prefix of the local outbox (earlier name of [`store::layout::OUTBOX_PREFIX`]).
+pub use store::layout::OUTBOX_PREFIX;
 
 impl<O: ObjectStore> MailSender for StoreOutbox<O> {
     fn via(&self) -> &'static str {
@@ -544,7 +533,7 @@ impl<O: ObjectStore> MailSender for StoreOutbox<O> {
     }
 
     async fn send(&self, mail: &OutboundMail) -> Result<String, SendError> {
-        let key = format!("{OUTBOX_PREFIX}{}.eml", &digest(&mail.message_id)[..32]);
+        let key = store::layout::outbox(&mail.message_id);
         match self
             .store
             .put_new(&key, mail.raw.clone(), "message/rfc822")

@@ -5,7 +5,7 @@
 //! told.
 
 use dynamics::DataverseClient;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use store::ObjectStore;
 use store::session::{Direction, Session, SessionState};
@@ -19,44 +19,8 @@ use crate::reply::{MailSender, Reply, ReplySettings};
 use crate::routing::{Policy, Routing};
 use crate::triage::{Decision, decide};
 
-/// The kinds of request on the handoff queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Create the session's case (an agent's or a person's request).
-    Handoff,
-    /// Deliver mail that arrived after the handoff.
-    Followup,
-    /// A handoff policy's own request (`immediate`, `quiet:N`).
-    Auto,
-    /// Send a reply in the thread.
-    Reply,
-}
-
-impl Kind {
-    /// The request's kind; an unknown one is refused with the known ones.
-    pub fn of(req: &Request) -> Result<Kind, HandoffError> {
-        match req.kind.as_deref().map(str::trim) {
-            None | Some("") | Some("handoff") => Ok(Kind::Handoff),
-            Some("followup") => Ok(Kind::Followup),
-            Some("auto") => Ok(Kind::Auto),
-            Some("reply") => Ok(Kind::Reply),
-            Some(other) => Err(HandoffError::BadRequest(format!(
-                "unknown kind `{other}` (use handoff, followup, auto or reply)"
-            ))),
-        }
-    }
-
-    /// Its name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Handoff => "handoff",
-            Kind::Followup => "followup",
-            Kind::Auto => "auto",
-            Kind::Reply => "reply",
-        }
-    }
-}
+/// The kinds of request on the handoff queue (defined beside [`Request`]).
+pub use crate::handoff::Kind;
 
 /// The handoff id of every automatic handoff of a session, so they all make one case.
 pub const AUTO_HANDOFF_ID: &str = "auto";
@@ -486,7 +450,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
                 "reply:{}",
                 req.reply_id
                     .clone()
-                    .unwrap_or_else(|| store::sessions::digest(&text))
+                    .unwrap_or_else(|| store::ids::sha256_hex(&text))
             ),
             text,
             automatic: false,

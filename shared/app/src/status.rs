@@ -13,15 +13,17 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
+use store::ids::sha256_hex;
 use store::session::Direction;
-use store::sessions::{Sessions, digest};
+use store::sessions::Sessions;
 use store::{ObjectStore, StoreError};
 
 use crate::handoff::{HandoffError, Request};
-use crate::ingest::{UNFILED_PREFIX, UnfiledRecord};
+use crate::ingest::UnfiledRecord;
+use store::layout::UNFILED_PREFIX;
 
-/// Prefix of failure records.
-pub const FAILURES_PREFIX: &str = "failures/";
+/// Prefix of failure records (earlier name of [`store::layout::FAILURES_PREFIX`]).
+pub use store::layout::FAILURES_PREFIX;
 
 /// Examples kept per count, newest first.
 pub const EXAMPLES: usize = 3;
@@ -93,7 +95,7 @@ pub fn failure_key(f: &Failure<'_>, at: i64) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    let id = digest(&format!(
+    let id = sha256_hex(&format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         f.kind,
         f.cause,
@@ -107,7 +109,7 @@ pub fn failure_key(f: &Failure<'_>, at: i64) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    format!("{FAILURES_PREFIX}{time}-{kind}-{}.json", &id[..16])
+    store::layout::failure(&time, &kind, &id)
 }
 
 /// Record a failure under `failures/` (create-once: the same failure in the same second is

@@ -17,7 +17,7 @@ static WORD_AT: LazyLock<Regex> = LazyLock::new(|| {
 /// The message with every encoded word that stands right before an `@` in its header block
 /// decoded, or `None` when there is none (the common case costs one substring search).
 pub(crate) fn decode_encoded_local_parts(raw: &[u8]) -> Option<Vec<u8>> {
-    let end = crate::repair::header_end(raw);
+    let end = crate::headers::header_end(raw);
     let header = raw.get(..end)?;
     if !header.windows(3).any(|w| w == b"?=@") {
         return None;

@@ -3,7 +3,11 @@
 
 use mail_parser::{Message, MessagePart, PartType};
 
-use crate::{repair, strip};
+use std::borrow::Cow;
+
+use mail_parser::Encoding;
+
+use crate::strip;
 
 /// What kind of body a message has; HTML is kept so quotes can be cut in the markup.
 pub(crate) enum BodyKind {
@@ -77,7 +81,7 @@ pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
         for p in parts {
             match &p.body {
                 PartType::Text(t) => {
-                    let t = normalise_text(&repair::part_text(msg, p, t));
+                    let t = normalise_text(&part_text(msg, p, t));
                     texts.push(t.clone());
                     kinds.push(Piece::Plain(t));
                 }
@@ -96,7 +100,7 @@ pub(crate) fn body_text(msg: &Message<'_>) -> (String, BodyKind) {
         let plain: Vec<String> = parts
             .iter()
             .filter_map(|p| match &p.body {
-                PartType::Text(t) => Some(repair::part_text(msg, p, t).into_owned()),
+                PartType::Text(t) => Some(part_text(msg, p, t).into_owned()),
                 _ => None,
             })
             .collect();
@@ -139,4 +143,32 @@ pub(crate) fn normalise_text(s: &str) -> String {
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// The text of a text part. When decoding with its declared charset produced replacement
+/// characters and the part's bytes are valid UTF-8 (a UTF-8 body labelled ISO-2022-JP or
+/// US-ASCII by the sender's software), the UTF-8 reading is the text.
+pub(crate) fn part_text<'a>(
+    msg: &Message<'_>,
+    part: &MessagePart<'_>,
+    decoded: &'a str,
+) -> Cow<'a, str> {
+    if !decoded.contains('\u{FFFD}') {
+        return Cow::Borrowed(decoded);
+    }
+    let raw = msg.raw_message();
+    let Some(body) = raw.get(part.offset_body as usize..part.offset_end as usize) else {
+        return Cow::Borrowed(decoded);
+    };
+    let bytes = match part.encoding {
+        Encoding::None => Some(body.to_vec()),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+        }
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
+    };
+    match bytes.map(String::from_utf8) {
+        Some(Ok(text)) if !text.contains('\u{FFFD}') => Cow::Owned(text),
+        _ => Cow::Borrowed(decoded),
+    }
 }

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::headers::Headers;
 use crate::model::{Disposition, ForwardingConfirmation, Mailbox};
-use crate::parse::Headers;
 
 /// The outcome of classification.
 pub(crate) struct Classified {

@@ -29,6 +29,9 @@
 //! ```
 
 use crate::Mailbox;
+/// Control characters to spaces, runs of whitespace collapsed, trimmed (see
+/// [`crate::headers::clean`]).
+pub use crate::headers::clean;
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,16 +113,6 @@ fn check_id(id: &str) -> Result<&str, ComposeError> {
     }
 }
 
-/// Control characters to spaces, runs of whitespace collapsed, trimmed.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `Re: <subject>` unless it already is a reply, cleaned.
 pub fn reply_subject(subject: &str) -> String {
     let s = clean(subject);
@@ -143,7 +136,7 @@ pub fn compose(m: &Outgoing) -> Result<Vec<u8>, ComposeError> {
     let mut h = String::new();
     // `=_` never occurs in quoted-printable output (`=` is always `=3D`, escapes are hex), so
     // no line of the text can be read as the boundary (RFC 2045 6.7, note 5).
-    let boundary = format!("=_mc-alt-{}", &hex_digest(&m.message_id)[..16]);
+    let boundary = format!("=_mc-alt-{}", &fnv1a_hex(&m.message_id)[..16]);
     header(&mut h, "From", &mailbox(&m.from));
     header(&mut h, "To", &mailbox(&m.to));
     let cc: Vec<String> =
@@ -155,7 +148,7 @@ pub fn compose(m: &Outgoing) -> Result<Vec<u8>, ComposeError> {
         header(&mut h, "Cc", &cc.join(", "));
     }
     header(&mut h, "Subject", &encode_text(&clean(&m.subject)));
-    header(&mut h, "Date", &crate::parse::rfc822_date(m.date));
+    header(&mut h, "Date", &crate::headers::rfc822_date(m.date));
     header(
         &mut h,
         "Message-ID",
@@ -329,8 +322,9 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// A short stable hex digest (FNV-1a 64) for boundaries.
-fn hex_digest(s: &str) -> String {
+/// FNV-1a 64 of `s` in hex (16 digits): short, stable and not cryptographic, for MIME
+/// boundaries only (ids and keys use `store::ids::sha256_hex`).
+fn fnv1a_hex(s: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);

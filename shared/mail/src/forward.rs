@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::headers::{Headers, normalise_address};
 use crate::model::{InboundMessage, Mailbox};
-use crate::parse::{Headers, normalise_address};
 
 #[allow(clippy::expect_used)] // literal patterns, exercised by the tests below
 static FROM_LINE: LazyLock<Regex> = LazyLock::new(|| {

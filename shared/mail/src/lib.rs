@@ -25,14 +25,17 @@ pub mod cid;
 pub mod classify;
 pub mod compose;
 pub mod forward;
+mod headers;
 mod model;
 mod parse;
+mod parts;
 mod repair;
 pub mod strip;
 pub mod subject;
 pub mod tnef;
 
+pub use headers::{normalise_address, rfc3339_utc};
 pub use model::{
     Attachment, Disposition, ForwardingConfirmation, InboundMessage, Mailbox, ParseOptions,
 };
-pub use parse::{normalise_address, parse, rfc3339_utc};
+pub use parse::parse;

@@ -1,12 +1,12 @@
 //! Repairs for broken mail that `mail-parser` 0.11 reads without the body: each is tried only
 //! when the normal reading lost something, so well-formed mail never pays for it.
 
-use std::borrow::Cow;
+use mail_parser::MessageParser;
 
-use mail_parser::{Encoding, Message, MessageParser, MessagePart};
-
+use crate::body::{BodyKind, body_text, normalise_text};
+use crate::headers::header_end;
 use crate::model::Attachment;
-use crate::parse::{BodyKind, attachments, body_text, normalise_text};
+use crate::parts::attachments;
 
 /// Header bytes that are not UTF-8 (raw 8-bit Latin-1 from old clients) decode to U+FFFD in
 /// mail-parser. Transcode the header block from the message's declared charset, or
@@ -26,24 +26,6 @@ pub(crate) fn transcode_8bit_headers(raw: &[u8]) -> Option<Vec<u8>> {
     out.extend_from_slice(decoded.as_bytes());
     out.extend_from_slice(raw.get(end..).unwrap_or_default());
     Some(out)
-}
-
-/// Offset just past the header block (the blank line), or the whole input when there is none.
-/// One forward pass that stops at the first blank line, so a large body is never scanned.
-pub(crate) fn header_end(raw: &[u8]) -> usize {
-    let mut from = 0;
-    while let Some(off) = raw
-        .get(from..)
-        .and_then(|r| r.iter().position(|&b| b == b'\n'))
-    {
-        let nl = from + off;
-        match (raw.get(nl + 1), raw.get(nl + 2)) {
-            (Some(b'\n'), _) => return nl + 2,
-            (Some(b'\r'), Some(b'\n')) => return nl + 3,
-            _ => from = nl + 1,
-        }
-    }
-    raw.len()
 }
 
 fn declared_charset(header: &[u8]) -> Option<String> {
@@ -151,34 +133,6 @@ fn reread_multipart(
         return None;
     }
     Some((text, kind, self::attachments(&inner)))
-}
-
-/// The text of a text part. When decoding with its declared charset produced replacement
-/// characters and the part's bytes are valid UTF-8 (a UTF-8 body labelled ISO-2022-JP or
-/// US-ASCII by the sender's software), the UTF-8 reading is the text.
-pub(crate) fn part_text<'a>(
-    msg: &Message<'_>,
-    part: &MessagePart<'_>,
-    decoded: &'a str,
-) -> Cow<'a, str> {
-    if !decoded.contains('\u{FFFD}') {
-        return Cow::Borrowed(decoded);
-    }
-    let raw = msg.raw_message();
-    let Some(body) = raw.get(part.offset_body as usize..part.offset_end as usize) else {
-        return Cow::Borrowed(decoded);
-    };
-    let bytes = match part.encoding {
-        Encoding::None => Some(body.to_vec()),
-        Encoding::QuotedPrintable => {
-            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
-        }
-        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
-    };
-    match bytes.map(String::from_utf8) {
-        Some(Ok(text)) if !text.contains('\u{FFFD}') => Cow::Owned(text),
-        _ => Cow::Borrowed(decoded),
-    }
 }
 
 /// A multipart whose boundary never occurs in its body has no parts: the body is its text.

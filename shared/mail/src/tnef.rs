@@ -145,7 +145,7 @@ pub fn expand(attachments: &mut Vec<Attachment>) {
                     let filename = f
                         .name
                         .as_deref()
-                        .map(crate::parse::safe_filename)
+                        .map(crate::parts::safe_filename)
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| format!("winmail-{}.bin", i + 1));
                     let content_type = f

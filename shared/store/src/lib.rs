@@ -1,5 +1,6 @@
 //! Where sessions live: a small blob-store port with conditional writes, its adapters, and
-//! the session layout built on it ([`sessions`]).
+//! the sessions built on it ([`sessions`]), the bucket's key layout ([`layout`]) and the ids
+//! keys are made of ([`ids`]).
 //!
 //! The port ([`ObjectStore`]) has the semantics of S3 with conditional writes: `put_new` is
 //! `If-None-Match: *` (create once), `put_if_match` is `If-Match: <etag>` (compare and swap).
@@ -14,6 +15,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 mod counting;
 mod dir;
+pub mod ids;
+pub mod layout;
 mod memory;
 #[cfg(feature = "s3")]
 mod s3;
@@ -22,6 +25,7 @@ pub mod sessions;
 
 pub use counting::{CountingObjectStore, Counts};
 pub use dir::DirObjectStore;
+pub use ids::{IdError, MessageKey, SessionId};
 pub use memory::MemoryObjectStore;
 #[cfg(feature = "s3")]
 pub use s3::S3ObjectStore;

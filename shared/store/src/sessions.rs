@@ -1,26 +1,20 @@
-//! Sessions on top of an [`ObjectStore`]: the key layout and the create-once / compare-and-swap
+//! Sessions on top of an [`ObjectStore`]: the create-once / compare-and-swap
 //! protocol that makes ingest safe under retries and concurrency.
 //!
-//! Layout (all JSON unless noted):
-//!
-//! | key | written | what |
-//! |---|---|---|
-//! | `sessions/<sid>/session.json` | `If-Match` update loop | the [`Session`] |
-//! | `sessions/<sid>/messages/<key>.json` | create-once | the whole parsed message (text, headers) |
-//! | `sessions/<sid>/attachments/<key>/<n>-<name>` | create-once | attachment bytes |
-//! | `sessions/<sid>/handoff.json` | create-once | the handoff id every handoff of the session uses (one case per session) |
-//! | `sessions/<sid>/uploads/<key>-<n>.json` | replaced when it changes | what happened to that attachment on the case (`app::attachments`) |
-//! | `index/message-id/<sha256>.json` | create-once | Message-ID -> session (also ids only referenced so far) |
-//! | `index/subject/<sha256>.json` | create-once, then `If-Match` | customer + thread subject -> open session |
-//! | `unfiled/<key>.json` | create-once | mail not filed (auto-reply, bounce, ...) with its reason |
-//! | `rejected/<name>.json` | create-once | input that can never be processed |
-//! | `failures/<yyyymmddThhmmssZ>-<kind>-<hash>.json` | create-once | a failed handoff request or rejected input: cause code, error, fix, ids (`app::status`) |
+//! Which key holds what is [`crate::layout`].
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sha2::{Digest, Sha256};
-
+use crate::layout;
 use crate::session::Session;
-use crate::{ObjectStore, StoreError, Update, safe_key_segment, update_json};
+use crate::{ObjectStore, StoreError, Update, update_json};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+/// Earlier names of [`crate::ids::sha256_hex`] and [`crate::ids::sha256_hex_bytes`].
+pub use crate::ids::{sha256_hex as digest, sha256_hex_bytes as digest_bytes};
+/// Earlier names of the [`crate::layout`] functions.
+pub use crate::layout::{
+    attachment as attachment_key, handoff_claim as handoff_claim_key, message as message_key,
+    message_id_index as id_key, subject_index as subject_index_key, upload as upload_key,
+};
 
 /// Attempts of the compare-and-swap loop on one session before giving up with `Conflict`.
 /// Twenty concurrent writers on one object need up to twenty rounds in the worst case.
@@ -43,26 +37,11 @@ pub struct HandoffClaim {
     pub handoff_id: String,
 }
 
-/// Key of a session's handoff claim.
-pub fn handoff_claim_key(session_id: &str) -> String {
-    format!("sessions/{}/handoff.json", safe_key_segment(session_id))
-}
-
 /// What a subject index entry says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubjectEntry {
     /// The newest session with this customer and thread subject.
     pub session_id: String,
-}
-
-/// Hex SHA-256 of `s`, used to turn header values into fixed, safe keys.
-pub fn digest(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Hex SHA-256 of bytes (an attachment's content digest).
-pub fn digest_bytes(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
 }
 
 /// Sessions stored in an [`ObjectStore`].
@@ -84,19 +63,22 @@ impl<O: ObjectStore> Sessions<O> {
 
     /// Key of a session document.
     pub fn session_key(session_id: &str) -> String {
-        format!("sessions/{}/session.json", safe_key_segment(session_id))
+        layout::session(session_id)
     }
 
     /// Load a session.
     pub async fn load(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
-        self.get_json(&Self::session_key(session_id)).await
+        self.get_json(&layout::session(session_id)).await
     }
 
     /// All sessions, newest activity first.
     pub async fn list(&self) -> Result<Vec<Session>, StoreError> {
-        let keys = self.store.list("sessions/").await?;
+        let keys = self.store.list(layout::SESSIONS_PREFIX).await?;
         let mut out = Vec::new();
-        for key in keys.iter().filter(|k| k.ends_with("/session.json")) {
+        for key in keys
+            .iter()
+            .filter(|k| k.ends_with(layout::SESSION_DOC_SUFFIX))
+        {
             if let Some(s) = self.get_json::<Session>(key).await? {
                 out.push(s);
             }
@@ -114,7 +96,7 @@ impl<O: ObjectStore> Sessions<O> {
     {
         update_json(
             &self.store,
-            &Self::session_key(session_id),
+            &layout::session(session_id),
             UPDATE_ATTEMPTS,
             f,
         )
@@ -127,7 +109,7 @@ impl<O: ObjectStore> Sessions<O> {
         &self,
         session_id: &str,
     ) -> Result<(Option<Session>, crate::Seed), StoreError> {
-        let key = Self::session_key(session_id);
+        let key = layout::session(session_id);
         match self.store.get(&key).await? {
             None => Ok((None, crate::Seed::Read)),
             Some(obj) => {
@@ -152,7 +134,7 @@ impl<O: ObjectStore> Sessions<O> {
     {
         crate::update_json_seeded(
             &self.store,
-            &Self::session_key(session_id),
+            &layout::session(session_id),
             UPDATE_ATTEMPTS,
             seed,
             f,
@@ -162,7 +144,7 @@ impl<O: ObjectStore> Sessions<O> {
 
     /// Look up a Message-ID.
     pub async fn find_message_id(&self, message_id: &str) -> Result<Option<IdEntry>, StoreError> {
-        self.get_json(&id_key(message_id)).await
+        self.get_json(&layout::message_id_index(message_id)).await
     }
 
     /// Record `message_id` -> `entry` unless the id is already recorded; returns the entry that
@@ -172,7 +154,7 @@ impl<O: ObjectStore> Sessions<O> {
         message_id: &str,
         entry: &IdEntry,
     ) -> Result<IdEntry, StoreError> {
-        let key = id_key(message_id);
+        let key = layout::message_id_index(message_id);
         match self.put_new_json(&key, entry).await {
             Ok(()) => Ok(entry.clone()),
             Err(StoreError::Conflict { .. }) => {
@@ -212,7 +194,7 @@ impl<O: ObjectStore> Sessions<O> {
         session_id: &str,
         handoff_id: &str,
     ) -> Result<String, StoreError> {
-        let key = handoff_claim_key(session_id);
+        let key = layout::handoff_claim(session_id);
         let mine = HandoffClaim {
             handoff_id: handoff_id.to_string(),
         };
@@ -235,7 +217,7 @@ impl<O: ObjectStore> Sessions<O> {
     ) -> Result<(), StoreError> {
         update_json(
             &self.store,
-            &id_key(message_id),
+            &layout::message_id_index(message_id),
             UPDATE_ATTEMPTS,
             |cur: Option<IdEntry>| {
                 if cur.as_ref() == Some(entry) {
@@ -254,7 +236,7 @@ impl<O: ObjectStore> Sessions<O> {
         customer: &str,
         subject_key: &str,
     ) -> Result<Option<SubjectEntry>, StoreError> {
-        self.get_json(&subject_index_key(customer, subject_key))
+        self.get_json(&layout::subject_index(customer, subject_key))
             .await
     }
 
@@ -270,7 +252,7 @@ impl<O: ObjectStore> Sessions<O> {
         };
         update_json(
             &self.store,
-            &subject_index_key(customer, subject_key),
+            &layout::subject_index(customer, subject_key),
             UPDATE_ATTEMPTS,
             |cur: Option<SubjectEntry>| {
                 if cur.as_ref() == Some(&entry) {
@@ -332,47 +314,4 @@ impl<O: ObjectStore> Sessions<O> {
 fn to_json<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec_pretty(value)
         .map_err(|e| StoreError::Backend(format!("{key}: cannot encode JSON: {e}").into()))
-}
-
-/// Index key of a Message-ID (ids are compared exactly, as RFC 5322 says).
-pub fn id_key(message_id: &str) -> String {
-    format!("index/message-id/{}.json", digest(message_id))
-}
-
-/// Index key of a customer + thread subject.
-pub fn subject_index_key(customer: &str, subject_key: &str) -> String {
-    format!(
-        "index/subject/{}.json",
-        digest(&format!("{customer}\n{subject_key}"))
-    )
-}
-
-/// Key of a stored message.
-pub fn message_key(session_id: &str, key: &str) -> String {
-    format!(
-        "sessions/{}/messages/{}.json",
-        safe_key_segment(session_id),
-        safe_key_segment(key)
-    )
-}
-
-/// Key of the record of what happened to attachment `index` (0-based) of message `key`.
-pub fn upload_key(session_id: &str, key: &str, index: usize) -> String {
-    format!(
-        "sessions/{}/uploads/{}-{}.json",
-        safe_key_segment(session_id),
-        safe_key_segment(key),
-        index + 1
-    )
-}
-
-/// Key of an attachment's bytes.
-pub fn attachment_key(session_id: &str, key: &str, index: usize, filename: &str) -> String {
-    format!(
-        "sessions/{}/attachments/{}/{}-{}",
-        safe_key_segment(session_id),
-        safe_key_segment(key),
-        index + 1,
-        safe_key_segment(filename)
-    )
 }

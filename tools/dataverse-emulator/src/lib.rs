@@ -37,12 +37,9 @@
 mod batch;
 mod chaos;
 mod db;
-mod files;
 mod http;
 mod odata;
 mod schema;
-mod security;
-mod states;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -54,8 +51,8 @@ use uuid::Uuid;
 
 pub use chaos::{Chaos, ChaosKind};
 pub use db::Db;
+pub use db::security::{Depth, Role};
 pub use schema::Kind;
-pub use security::{Depth, Role};
 
 /// Seeded facts of the emulated organisation.
 #[derive(Debug, Clone)]
@@ -181,7 +178,7 @@ impl Emulator {
             chaos: None,
         }));
         let app = chaos::layer(
-            files::allow_large_bodies(http::router(state.clone())),
+            db::files::allow_large_bodies(http::router(state.clone())),
             state.clone(),
         );
         let server = tokio::spawn(async move {

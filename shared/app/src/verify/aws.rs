@@ -45,7 +45,7 @@ impl EmailIdentities for NoIdentities {
 /// The store answers: write, read back and delete a probe object under `verify/`.
 pub async fn store_probe<O: ObjectStore>(sessions: &Sessions<O>, now: i64) -> Check {
     let store = sessions.objects();
-    let key = format!("verify/probe-{now}.txt");
+    let key = store::layout::verify_probe(now);
     let fix = "Check the bucket name (MAIL_BUCKET / --bucket), the region and that your AWS identity may s3:PutObject, s3:GetObject, s3:DeleteObject and s3:ListBucket on it.";
     let failed = |step: &str, e: &StoreError| {
         Check::fail(

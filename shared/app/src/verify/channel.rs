@@ -6,7 +6,8 @@ use store::ObjectStore;
 use store::sessions::Sessions;
 
 use super::Check;
-use crate::ingest::{UNFILED_PREFIX, UnfiledRecord};
+use crate::ingest::UnfiledRecord;
+use store::layout::UNFILED_PREFIX;
 
 /// The forwarding connection test's state (`mailcase verify --send-test` starts one).
 pub async fn email_channel<O: ObjectStore>(sessions: &Sessions<O>, now: i64) -> Check {

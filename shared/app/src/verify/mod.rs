@@ -22,6 +22,8 @@ use serde::Serialize;
 use store::ObjectStore;
 use store::sessions::Sessions;
 
+use crate::check::fix_of;
+pub use crate::check::{Check, Status};
 use crate::handoff::Settings;
 
 mod aws;
@@ -33,87 +35,6 @@ mod ticket_properties;
 pub use self::dynamics::dynamics;
 pub use aws::{EmailIdentities, IdentityStatus, NoIdentities, ses_identity, store_probe};
 pub use channel::{email_channel, forwarding_confirmations};
-
-/// Outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Works.
-    Ok,
-    /// Broken: handoffs or mail will fail until fixed.
-    Fail,
-    /// Works, but probably not as intended.
-    Warn,
-    /// Not checked (the reason is in the detail).
-    Skip,
-}
-
-impl Status {
-    /// `OK`, `FAIL`, `WARN`, `SKIP`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Ok => "OK",
-            Status::Fail => "FAIL",
-            Status::Warn => "WARN",
-            Status::Skip => "SKIP",
-        }
-    }
-}
-
-/// One line of the checklist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// Short name (`token`, `queue`, `ticket_properties.casetypecode`...).
-    pub name: String,
-    /// Outcome.
-    pub status: Status,
-    /// What was found.
-    pub detail: String,
-    /// What to do about it (failures and warnings).
-    pub fix: Option<String>,
-}
-
-impl Check {
-    fn new(name: impl Into<String>, status: Status, detail: impl Into<String>) -> Check {
-        Check {
-            name: name.into(),
-            status,
-            detail: detail.into(),
-            fix: None,
-        }
-    }
-    /// A passing check.
-    pub fn ok(name: impl Into<String>, detail: impl Into<String>) -> Check {
-        Check::new(name, Status::Ok, detail)
-    }
-    /// A skipped check.
-    pub fn skip(name: impl Into<String>, why: impl Into<String>) -> Check {
-        Check::new(name, Status::Skip, why)
-    }
-    /// A failed check with its fix.
-    pub fn fail(
-        name: impl Into<String>,
-        detail: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Check {
-        Check::new(name, Status::Fail, detail).with_fix(fix)
-    }
-    /// A warning with its fix.
-    pub fn warn(
-        name: impl Into<String>,
-        detail: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Check {
-        Check::new(name, Status::Warn, detail).with_fix(fix)
-    }
-    fn with_fix(mut self, fix: impl Into<String>) -> Check {
-        self.fix = Some(fix.into());
-        self
-    }
-    fn from_error(name: &str, e: &DynamicsError) -> Check {
-        Check::fail(name, e.to_string(), fix_of(e))
-    }
-}
 
 /// The whole checklist.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -228,16 +149,6 @@ pub async fn run<O: ObjectStore, E: EmailIdentities>(inputs: &Inputs<'_, O, E>) 
             .push(Check::skip("email_channel", "the store is not reachable"));
     }
     report
-}
-
-/// The operator's fix for a Dynamics error, with transport failures named as such.
-fn fix_of(e: &DynamicsError) -> String {
-    match e {
-        DynamicsError::Unavailable { status: 0, .. } => {
-            "Dataverse or the token endpoint cannot be reached: check environment_url (and authority_host, if set) and the network path to them.".into()
-        }
-        other => other.fix(),
-    }
 }
 
 fn describe_settings(s: &Settings) -> String {

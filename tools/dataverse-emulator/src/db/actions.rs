@@ -58,7 +58,7 @@ impl Db {
                 .unwrap_or_default();
             let scope = self.check_update(t, &current, &body)?;
             if t.logical == "incident" {
-                crate::states::check_incident_update(&current, &body)?;
+                super::states::check_incident_update(&current, &body)?;
             }
             let fields = self.validate(t, &body)?;
             self.check_binds(t, &body, scope)?;
@@ -66,7 +66,7 @@ impl Db {
                 for (k, v) in fields {
                     r.insert(k, v);
                 }
-                r.insert("modifiedon".into(), json!(crate::states::now_utc()));
+                r.insert("modifiedon".into(), json!(super::states::now_utc()));
             }
             Ok(self.written(t, id, req, 200))
         } else {
@@ -122,7 +122,7 @@ impl Db {
             )),
         );
         fields.insert("_createdby_value".into(), json!(self.user_id.to_string()));
-        fields.insert("modifiedon".into(), json!(crate::states::now_utc()));
+        fields.insert("modifiedon".into(), json!(super::states::now_utc()));
         if !matches!(t.logical, "systemuser" | "team" | "businessunit") {
             fields
                 .entry("_ownerid_value")

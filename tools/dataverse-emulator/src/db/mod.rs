@@ -6,8 +6,13 @@
 //! - [`validation`]: strict checks of incoming write bodies, with the real status codes and
 //!   error bodies.
 //! - [`actions`]: the writes (create by POST, PATCH update or upsert, DELETE) and `AddToQueue`.
+//! - [`states`]: the incident's state and status transitions the writes obey.
+//! - [`files`]: notes with file bodies (block uploads, size and type limits).
+//! - [`security`]: the application user's role and privilege checks.
 //!
-//! Dependencies run one way: records ← validation ← actions.
+//! Dependencies run one way: records ← validation ← actions. files, security and states were
+//! modules of their own beside `db` and used its types while `db` used theirs (an import cycle);
+//! they are the organisation's concepts too, so they live here.
 
 use std::collections::BTreeMap;
 
@@ -15,11 +20,14 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::schema::{Table, stock};
-use crate::security::Role;
-
 mod actions;
+pub(crate) mod files;
 mod records;
+pub(crate) mod security;
+mod states;
 mod validation;
+
+use security::Role;
 
 /// A response before it becomes HTTP.
 #[derive(Debug, Clone)]
@@ -89,7 +97,7 @@ pub struct Db {
     /// Base URL (for OData-EntityId and @odata.context).
     pub base_url: String,
     /// Upload limits and block uploads (`files.rs`).
-    pub files: crate::files::Files,
+    pub files: files::Files,
     seq: u64,
 }
 
@@ -107,7 +115,7 @@ impl Db {
             user_id,
             business_unit,
             base_url,
-            files: crate::files::Files::default(),
+            files: files::Files::default(),
             seq: 0,
         }
     }
@@ -139,7 +147,7 @@ impl Db {
         if let Some(rest) = path.strip_prefix("EntityDefinitions(") {
             return self.metadata(rest);
         }
-        if let Some(r) = crate::files::route(self, req, path) {
+        if let Some(r) = files::route(self, req, path) {
             return r;
         }
         let (head, action) = match path.split_once('/') {

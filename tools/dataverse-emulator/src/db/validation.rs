@@ -16,7 +16,7 @@ impl Db {
         body: &Map<String, Value>,
     ) -> Result<Map<String, Value>, Resp> {
         let derived = match t.logical {
-            "annotation" => crate::files::check_note(self, body)?,
+            "annotation" => super::files::check_note(self, body)?,
             _ => Map::new(),
         };
         let mut out = Map::new();

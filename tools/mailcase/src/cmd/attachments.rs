@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Session id (`mc-…`).
-    session: String,
+    session: store::SessionId,
 }
 
 /// List (and export) a session's attachments.

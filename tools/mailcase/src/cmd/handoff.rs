@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     credentials: Option<PathBuf>,
     /// Session id.
-    session: String,
+    session: store::SessionId,
 }
 
 /// Credentials from `--credentials FILE` or the Secrets Manager secret `DYNAMICS_SECRET_ID`.
@@ -57,7 +57,7 @@ pub async fn credentials(file: Option<&PathBuf>) -> anyhow::Result<Credentials> 
 /// Run one handoff and print the case.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let req = Request {
-        session_id: args.session.clone(),
+        session_id: args.session.to_string(),
         classification: args.classification.clone(),
         sentiment: args.sentiment.clone(),
         summary: args.summary.clone(),

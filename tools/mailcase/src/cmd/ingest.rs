@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use app::inbound::Outlets;
 use app::ingest::{Config, Receipt};
 use serde_json::json;
-use store::sessions::digest;
+use store::ids::sha256_hex;
 
 use super::store::{StoreArgs, with_sessions};
 
@@ -63,7 +63,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     // A local file has no SES id: its content hash plays that role, so ingesting
                     // the same file twice is a redelivery.
                     let receipt = Receipt {
-                        ses_message_id: format!("local-{}", &digest_bytes(&raw)[..32]),
+                        ses_message_id: format!("local-{}", &sha256_of_text(&raw)[..32]),
                         received_at: mtime(file).unwrap_or(0),
                         spam: None,
                         virus: None,
@@ -97,8 +97,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn digest_bytes(raw: &[u8]) -> String {
-    digest(&String::from_utf8_lossy(raw))
+/// SHA-256 of the raw mail read as (lossy) UTF-8 text: the local SES id of a file.
+fn sha256_of_text(raw: &[u8]) -> String {
+    sha256_hex(&String::from_utf8_lossy(raw))
 }
 
 fn mtime(file: &PathBuf) -> Option<i64> {

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use app::reply::{MailSender, Reply, ReplySettings, StoreOutbox};
 use store::ObjectStore;
-use store::sessions::{Sessions, digest};
+use store::ids::sha256_hex;
+use store::sessions::Sessions;
 
 use super::store::{StoreArgs, with_sessions};
 
@@ -29,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     reply_id: Option<String>,
     /// Session id.
-    session: String,
+    session: store::SessionId,
 }
 
 async fn send<O: ObjectStore, S: MailSender>(
@@ -43,11 +44,13 @@ async fn send<O: ObjectStore, S: MailSender>(
     )
     .map_err(|e| anyhow::anyhow!(e))?;
     let reply = Reply {
-        session_id: args.session.clone(),
+        session_id: args.session.to_string(),
         text: args.text.clone(),
         key: format!(
             "reply:{}",
-            args.reply_id.clone().unwrap_or_else(|| digest(&args.text))
+            args.reply_id
+                .clone()
+                .unwrap_or_else(|| sha256_hex(&args.text))
         ),
         automatic: false,
     };

@@ -26,7 +26,7 @@ pub struct ShowArgs {
     #[arg(long)]
     json: bool,
     /// Session id (`mc-…`).
-    session: String,
+    session: store::SessionId,
 }
 
 /// List sessions, newest activity first.
@@ -72,7 +72,7 @@ pub async fn show(args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let found = with_sessions!(args.store, |sessions| {
         app::merge::load_resolved(&sessions, &args.session).await?
     });
-    if let Some(s) = found.as_ref().filter(|s| s.id != args.session) {
+    if let Some(s) = found.as_ref().filter(|s| s.id != args.session.as_str()) {
         eprintln!(
             "mailcase: session {} was merged into {} (one thread); showing {}",
             args.session, s.id, s.id

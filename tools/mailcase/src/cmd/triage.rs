@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Session id.
-    session: String,
+    session: store::SessionId,
 }
 
 /// Print the decision.

@@ -22,7 +22,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::db::{Db, Req, Resp, error};
+use super::{Db, Req, Resp, error};
 
 /// Largest request body the emulator reads.
 pub const MAX_REQUEST_BYTES: usize = 140 * 1024 * 1024;

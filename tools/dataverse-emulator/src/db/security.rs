@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::db::{Db, Resp, error};
+use super::{Db, Resp, error};
 use crate::odata;
 use crate::schema::Table;
 

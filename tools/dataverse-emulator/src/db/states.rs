@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::db::{Resp, error};
+use super::{Resp, error};
 
 /// Check an update of an existing incident. `current` is the stored record.
 pub fn check_incident_update(
