@@ -813,7 +813,7 @@ async fn claim_new_session<O: ObjectStore>(
     // A new session also claims its customer + thread subject, so two messages of one thread
     // (or two first messages with the same customer and subject) ingested at the same instant
     // make one session: the later joins whichever claimed first.
-    let subject = match claim_subject(sessions, msg, &candidate).await? {
+    let subject_claimed = match claim_subject(sessions, msg, &candidate).await? {
         Subject::Join(winner) => {
             return Ok(NewSession {
                 session_id: winner,
@@ -821,8 +821,8 @@ async fn claim_new_session<O: ObjectStore>(
                 subject: SubjectClaim::Joined,
             });
         }
-        Subject::Claimed => SubjectClaim::Claimed,
-        Subject::Free => SubjectClaim::None,
+        Subject::Claimed(index) => Some(index),
+        Subject::Free => None,
     };
     let mut claimed: Vec<(&String, IdEntry)> = Vec::new();
     let own = msg.message_id.iter().map(|id| (id, Some(key.to_string())));
@@ -851,10 +851,33 @@ async fn claim_new_session<O: ObjectStore>(
                 )
                 .await?;
             }
+            // The subject claimed for the candidate, too: a later message that only shares
+            // the subject must find the winner, not a session nobody writes.
+            if let Some(index) = &subject_claimed {
+                let (theirs, ours) = (
+                    store::sessions::SubjectEntry {
+                        session_id: candidate.clone(),
+                    },
+                    store::sessions::SubjectEntry {
+                        session_id: winner.clone(),
+                    },
+                );
+                store::update_json(
+                    sessions.objects(),
+                    index,
+                    20,
+                    |cur: Option<store::sessions::SubjectEntry>| match cur {
+                        Some(c) if c == theirs => Update::Write(ours.clone(), ()),
+                        _ => Update::Keep(()),
+                    },
+                )
+                .await?;
+            }
+            // Not the session the subject was claimed for: the swap after the commit runs.
             return Ok(NewSession {
                 session_id: winner,
                 own_claimed: false,
-                subject,
+                subject: SubjectClaim::None,
             });
         }
         claimed.push((id, mine));
@@ -862,7 +885,10 @@ async fn claim_new_session<O: ObjectStore>(
     Ok(NewSession {
         session_id: candidate,
         own_claimed: msg.message_id.is_some(),
-        subject,
+        subject: match subject_claimed {
+            Some(_) => SubjectClaim::Claimed,
+            None => SubjectClaim::None,
+        },
     })
 }
 
@@ -888,8 +914,8 @@ enum SubjectClaim {
 enum Subject {
     /// Nothing to claim, or a closed thread holds it (this one starts anew).
     Free,
-    /// The entry is this candidate's.
-    Claimed,
+    /// The entry (this index key) is this candidate's.
+    Claimed(String),
     /// Join this session.
     Join(String),
 }
@@ -919,7 +945,7 @@ async fn claim_subject<O: ObjectStore>(
         .put_new(&key, bytes, "application/json")
         .await
     {
-        Ok(_) => Ok(Subject::Claimed),
+        Ok(_) => Ok(Subject::Claimed(key)),
         Err(StoreError::Conflict { .. }) => {
             let Some(held) = sessions
                 .get_json::<store::sessions::SubjectEntry>(&key)
