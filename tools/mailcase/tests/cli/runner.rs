@@ -142,3 +142,19 @@ pub fn mailcase_in(dir: &Path, args: &[&str]) -> Run {
         .expect("run mailcase");
     finished(out)
 }
+
+/// A Dataverse emulator with stock settings, a temporary directory, and the emulator's
+/// credentials written to `creds.json` in it (what `--credentials` takes).
+pub async fn emulator_with_credentials() -> (
+    dataverse_emulator::Emulator,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
+    let emu = dataverse_emulator::Emulator::start(dataverse_emulator::Config::default())
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let creds = tmp.path().join("creds.json");
+    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    (emu, tmp, creds)
+}

@@ -2,11 +2,10 @@
 //! S3 + SESv2 and the Dataverse emulator. The message SES "sends" is delivered back the way the
 //! forwarding rule and SES receipt rule would (`mailcase ingest` of its raw bytes).
 
-use dataverse_emulator::Emulator;
 use serde_json::Value;
 use testkit::MotoServer;
 
-use crate::runner::{Aws, mailcase};
+use crate::runner::{Aws, emulator_with_credentials, mailcase};
 
 fn channel(stdout: &str) -> Value {
     let v: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
@@ -29,12 +28,7 @@ async fn send_test_round_trip_marks_the_channel_active() {
         .send()
         .await;
     let bucket = moto.bucket("sendtest").await;
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = tmp.path().join("creds.json");
-    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let (_emu, tmp, creds) = emulator_with_credentials().await;
     let creds = creds.to_str().unwrap();
     let support = "support@roundtrip.example";
     let verify = [

@@ -4,11 +4,10 @@
 
 use std::path::Path;
 
-use dataverse_emulator::Emulator;
 use serde_json::Value;
 use testkit::MotoServer;
 
-use crate::runner::{Aws, Run, lines, mailcase};
+use crate::runner::{Aws, Run, emulator_with_credentials, lines, mailcase};
 
 fn eml(
     dir: &Path,
@@ -32,12 +31,7 @@ fn eml(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = tmp.path().join("creds.json");
-    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
     let seeds = emu.seeds();
     let routing = format!(
@@ -148,12 +142,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = tmp.path().join("creds.json");
-    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
     let a = eml(
         tmp.path(),
@@ -259,12 +248,7 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = tmp.path().join("creds.json");
-    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
     let run = |routing: String| {
         let creds = creds.clone();
@@ -341,12 +325,7 @@ async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_went() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = tmp.path().join("creds.json");
-    std::fs::write(&creds, emu.credentials_json()).unwrap();
+    let (_emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
     let a = eml(
         tmp.path(),
