@@ -124,17 +124,14 @@ $(python3 tools/bench-summary.py "$tmp" | sed '/^Model:/,$d')
 The floor of ingest's S3 requests, and why mailcase spends more: the raw read (1), the message
 document (1 create-only PUT), the session's compare-and-swap (1 PUT; its read is seeded by a
 read the filing needed anyway) and the index entry of the message's own id (1 PUT) cannot go:
-together they are what makes a redelivery a no-op and a reply findable. Before that, the lookup
-of the message's own id (1 GET) is what recognises a redelivery, our own mail coming back and a
-parent that arrives after its reply. A new thread adds the subject claim (1 create-only PUT,
-which is also how a message without headers finds its customer's open thread under the same
-subject, and what makes two first messages at the same instant one session); a reply adds the
-lookup of its parent (GET) and the session read for the sender check (GET), and re-reads the
-parent's entry after the commit (GET), which is what merges two sessions created at the same
-moment. On top, every message updates its sender's flood record (GET + PUT, the flood breaker,
-which counts identical texts across all of a sender's threads). Each is a correctness or safety
-feature the issue tracker asked for; \`INGEST_TRACE=1 cargo bench -p it --bench ingest\` lists
-them one by one, and \`app::ingest::request_budget\` holds them as a unit test.
+together they are what makes a redelivery a no-op and a reply findable. A new thread adds the
+subject claim (GET + PUT, what makes two first messages at the same instant one session); a
+reply adds the lookup of its parent (GET) and the session read for the sender check (GET).
+On top, every message updates its sender's flood record (GET + PUT, the flood breaker) and
+re-reads its parent's (a reply) or its subject's (a new thread) index entry after the commit
+(GET), which is what merges two sessions created at the same moment. Each is a correctness
+or safety feature the issue tracker asked for; \`INGEST_TRACE=1 cargo bench -p it --bench
+ingest\` lists them one by one.
 
 ## Mail parsing and reply stripping
 

@@ -410,49 +410,43 @@ async fn file<O: ObjectStore>(
         None => match find_session(sessions, msg).await? {
             // Sender-bound: a header or token match from a stranger starts its own session.
             // A redirect is followed first: the thread and its people live where it points.
-            Some(sid) => match crate::merge::load_resolved_seeded(sessions, &sid).await? {
-                (Some(s), _) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
-                    let sid = s.id.clone();
-                    tracing::info!(pointed_at = %sid, "a stranger's message pointed at another thread; it starts its own session");
-                    related_to = Some(
-                        s.handoff
-                            .as_ref()
-                            .map(|h| format!("{} (session {sid})", h.dynamics365_ticket_number))
-                            .unwrap_or(sid),
-                    );
-                    None
+            Some((sid, by)) if by != Match::Subject => {
+                match crate::merge::load_resolved_seeded(sessions, &sid).await? {
+                    (Some(s), _) if !crate::threading::may_join(&s, msg, &cfg.internal_domains) => {
+                        let sid = s.id.clone();
+                        tracing::info!(pointed_at = %sid, "a stranger's message pointed at another thread; it starts its own session");
+                        related_to = Some(
+                            s.handoff
+                                .as_ref()
+                                .map(|h| format!("{} (session {sid})", h.dynamics365_ticket_number))
+                                .unwrap_or(sid),
+                        );
+                        None
+                    }
+                    (Some(s), read) => {
+                        seed = read;
+                        Some(s.id)
+                    }
+                    (None, _) => Some(sid),
                 }
-                (Some(s), read) => {
-                    seed = read;
-                    Some(s.id)
-                }
-                (None, _) => Some(sid),
-            },
-            None => None,
+            }
+            other => other.map(|(sid, _)| sid),
         },
     };
-    let mut starts_thread = found.is_none();
+    let starts_thread = found.is_none();
     // A new session claims the message's own id while it is created: not claimed again below.
     let mut own_claimed_by = None;
-    // The session whose subject entry this call created (nothing to re-read after the commit).
-    let mut subject_claimed_by = None;
     let session_id = match found {
         Some(s) => s,
         None if related_to.is_some() => claim_related_session(sessions, msg, &key).await?,
         None => {
-            let claim = claim_new_session(sessions, msg, &key).await?;
-            if claim.own_claimed {
+            let (sid, own_claimed) = claim_new_session(sessions, msg, &key).await?;
+            if own_claimed {
                 // Its claims all held: nobody has written this session yet.
                 seed = store::Seed::Absent;
-                own_claimed_by = Some(claim.session_id.clone());
+                own_claimed_by = Some(sid.clone());
             }
-            match claim.subject {
-                // Joins an open thread of this customer under the same subject.
-                SubjectClaim::Joined => starts_thread = false,
-                SubjectClaim::Claimed => subject_claimed_by = Some(claim.session_id.clone()),
-                SubjectClaim::None => {}
-            }
-            claim.session_id
+            sid
         }
     };
     // A session merged into another is a redirect: the commit below follows it.
@@ -567,12 +561,8 @@ async fn file<O: ObjectStore>(
         && let Some(customer) = &msg.customer
     {
         let mine = mail::subject::subject_key(&msg.thread_subject);
-        // The entry this call created for the session is in force: whoever replaced it since
-        // found this session as the prior holder and merged with it.
-        let claimed_here = created && subject_claimed_by.as_ref() == Some(&session_id);
         if !mine.is_empty()
             && !customer.address.is_empty()
-            && !claimed_here
             && (created || mine != mail::subject::subject_key(&session.thread_subject))
         {
             // Atomic swap: the entry this write replaced is the prior holder.
@@ -794,13 +784,12 @@ fn outcome(session_id: &str, key: &str, created: bool, duplicate: bool, followup
 /// claimed one of them first wins: this message joins that session instead, and the ids it had
 /// already claimed are pointed there too. So a reply ingested at the same moment as its parent
 /// never splits the thread. A claim left by a crash points at a session the retry creates.
-/// Returns the session to file into, whether the message's own id is claimed for it and what
-/// became of the subject claim.
+/// Returns the session to file into and whether the message's own id is claimed for it.
 async fn claim_new_session<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
     key: &str,
-) -> Result<NewSession, StoreError> {
+) -> Result<(String, bool), StoreError> {
     // Named after the thread's root (the oldest id it references, as the first message itself
     // would be named), so messages of one thread that arrive together agree on the session
     // before anything is stored; the claims below cover replies that reference only their
@@ -813,17 +802,9 @@ async fn claim_new_session<O: ObjectStore>(
     // A new session also claims its customer + thread subject, so two messages of one thread
     // (or two first messages with the same customer and subject) ingested at the same instant
     // make one session: the later joins whichever claimed first.
-    let subject_claimed = match claim_subject(sessions, msg, &candidate).await? {
-        Subject::Join(winner) => {
-            return Ok(NewSession {
-                session_id: winner,
-                own_claimed: false,
-                subject: SubjectClaim::Joined,
-            });
-        }
-        Subject::Claimed(index) => Some(index),
-        Subject::Free => None,
-    };
+    if let Some(winner) = claim_subject(sessions, msg, &candidate).await? {
+        return Ok((winner, false));
+    }
     let mut claimed: Vec<(&String, IdEntry)> = Vec::new();
     let own = msg.message_id.iter().map(|id| (id, Some(key.to_string())));
     let refs = referenced_ids(msg).into_iter().map(|id| (id, None));
@@ -851,89 +832,26 @@ async fn claim_new_session<O: ObjectStore>(
                 )
                 .await?;
             }
-            // The subject claimed for the candidate, too: a later message that only shares
-            // the subject must find the winner, not a session nobody writes.
-            if let Some(index) = &subject_claimed {
-                let (theirs, ours) = (
-                    store::sessions::SubjectEntry {
-                        session_id: candidate.clone(),
-                    },
-                    store::sessions::SubjectEntry {
-                        session_id: winner.clone(),
-                    },
-                );
-                store::update_json(
-                    sessions.objects(),
-                    index,
-                    20,
-                    |cur: Option<store::sessions::SubjectEntry>| match cur {
-                        Some(c) if c == theirs => Update::Write(ours.clone(), ()),
-                        _ => Update::Keep(()),
-                    },
-                )
-                .await?;
-            }
-            // Not the session the subject was claimed for: the swap after the commit runs.
-            return Ok(NewSession {
-                session_id: winner,
-                own_claimed: false,
-                subject: SubjectClaim::None,
-            });
+            return Ok((winner, false));
         }
         claimed.push((id, mine));
     }
-    Ok(NewSession {
-        session_id: candidate,
-        own_claimed: msg.message_id.is_some(),
-        subject: match subject_claimed {
-            Some(_) => SubjectClaim::Claimed,
-            None => SubjectClaim::None,
-        },
-    })
+    Ok((candidate, msg.message_id.is_some()))
 }
 
-/// What [`claim_new_session`] settled.
-struct NewSession {
-    session_id: String,
-    own_claimed: bool,
-    subject: SubjectClaim,
-}
-
-/// The subject claim of a message that found no session by its headers or a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SubjectClaim {
-    /// No customer or no subject to claim, or a closed thread held it.
-    None,
-    /// This call created the customer + subject entry for the new session.
-    Claimed,
-    /// An open thread (or one being created) of this customer holds the subject: joined.
-    Joined,
-}
-
-/// What [`claim_subject`] found.
-enum Subject {
-    /// Nothing to claim, or a closed thread holds it (this one starts anew).
-    Free,
-    /// The entry (this index key) is this candidate's.
-    Claimed(String),
-    /// Join this session.
-    Join(String),
-}
-
-/// Claim the customer + thread subject for `candidate` (create-once). This is also how a
-/// message without a header or token match finds the open thread of its customer under the same
-/// subject: the claim fails, and the holder is joined when it is open (or not yet written).
+/// Claim the customer + thread subject for `candidate` (create-once). Returns the session to
+/// join when another new session claimed it first and is still open (or not yet written).
 async fn claim_subject<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
     candidate: &str,
-) -> Result<Subject, StoreError> {
+) -> Result<Option<String>, StoreError> {
     let Some(customer) = msg.customer.as_ref().filter(|c| !c.address.is_empty()) else {
-        return Ok(Subject::Free);
+        return Ok(None);
     };
     let subject_key = mail::subject::subject_key(&msg.thread_subject);
     if subject_key.is_empty() {
-        return Ok(Subject::Free);
+        return Ok(None);
     }
     let key = layout::subject_index(&customer.address, &subject_key);
     let mine = store::sessions::SubjectEntry {
@@ -945,25 +863,24 @@ async fn claim_subject<O: ObjectStore>(
         .put_new(&key, bytes, "application/json")
         .await
     {
-        Ok(_) => Ok(Subject::Claimed(key)),
+        Ok(_) => Ok(None),
         Err(StoreError::Conflict { .. }) => {
             let Some(held) = sessions
                 .get_json::<store::sessions::SubjectEntry>(&key)
                 .await?
             else {
-                return Ok(Subject::Free);
+                return Ok(None);
             };
             if held.session_id == candidate {
-                // A retry of this message (or of its thread's root) that claimed it before.
-                return Ok(Subject::Free);
+                return Ok(None);
             }
             match sessions.load(&held.session_id).await? {
                 // Being created by a concurrent first message, or open: one thread.
-                None => Ok(Subject::Join(held.session_id)),
-                Some(s) if s.state == SessionState::Open => Ok(Subject::Join(held.session_id)),
-                // A closed thread with the same subject: this one starts anew (the swap after
-                // the commit points the index here).
-                Some(_) => Ok(Subject::Free),
+                None => Ok(Some(held.session_id)),
+                Some(s) if s.state == SessionState::Open => Ok(Some(held.session_id)),
+                // A closed thread with the same subject: this one starts anew (set_subject
+                // points the index here after the commit).
+                Some(_) => Ok(None),
             }
         }
         Err(e) => Err(e),
@@ -1002,15 +919,22 @@ fn referenced_ids(msg: &InboundMessage) -> Vec<&String> {
 }
 
 /// Threading order (DESIGN.md): referenced ids, then a session token in the subject or body,
-/// then the same customer with the same thread subject while that session is open. This finds
-/// the first two (a header or token match); the third is the new session's subject claim.
+/// then the same customer with the same thread subject while that session is open.
+/// How a message matched a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Header,
+    Token,
+    Subject,
+}
+
 async fn find_session<O: ObjectStore>(
     sessions: &Sessions<O>,
     msg: &InboundMessage,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, Match)>, StoreError> {
     for id in referenced_ids(msg) {
         if let Some(e) = sessions.find_message_id(id).await? {
-            return Ok(Some(e.session_id));
+            return Ok(Some((e.session_id, Match::Header)));
         }
     }
     let subject = msg.subject.as_deref().unwrap_or("");
@@ -1018,11 +942,24 @@ async fn find_session<O: ObjectStore>(
         if let Some(token) = crate::tokens::find_session_token(text)
             && sessions.load(token.as_str()).await?.is_some()
         {
-            return Ok(Some(token.into()));
+            return Ok(Some((token.into(), Match::Token)));
         }
     }
-    // The same customer and thread subject is matched by the new session's subject claim
-    // (`claim_subject`): one request where a lookup and a claim took two.
+    let Some(customer) = &msg.customer else {
+        return Ok(None);
+    };
+    let subject_key = mail::subject::subject_key(&msg.thread_subject);
+    if subject_key.is_empty() || customer.address.is_empty() {
+        return Ok(None);
+    }
+    if let Some(hint) = sessions
+        .find_subject(&customer.address, &subject_key)
+        .await?
+        && let Some(s) = sessions.load(&hint.session_id).await?
+        && s.state == SessionState::Open
+    {
+        return Ok(Some((s.id, Match::Subject)));
+    }
     Ok(None)
 }
 
@@ -1098,7 +1035,7 @@ mod loop_tests {
 #[cfg(test)]
 mod request_budget {
     //! The S3 requests ingest spends per message (issue 14; the benchmark prints the same on
-    //! moto): each figure here is the floor the protocol needs plus the flood record.
+    //! moto), one by one; BENCHMARKS.md says why each is there.
     use super::*;
     use store::{CountingObjectStore, MemoryObjectStore};
 
@@ -1136,8 +1073,9 @@ mod request_budget {
         let sessions = Sessions::new(CountingObjectStore::new(MemoryObjectStore::default()));
         let (first, log) = requests(&sessions, &raw("r1@client.example", None), "s1").await;
         assert!(first.new_session);
-        // own id, subject claim, own-id claim, message, flood GET + PUT, session.
-        assert_eq!(log.len(), 7, "new thread: {log:#?}");
+        // own id, subject lookup and claim, own-id claim, message, flood GET + PUT, session,
+        // subject re-read.
+        assert_eq!(log.len(), 9, "new thread: {log:#?}");
         let (reply, log) = requests(
             &sessions,
             &raw("r2@client.example", Some("r1@client.example")),
