@@ -239,7 +239,7 @@ async fn automatic_and_unsafe_mail_is_recorded_not_filed() {
     );
     let unfiled = sessions
         .objects()
-        .list(app::ingest::UNFILED_PREFIX)
+        .list(store::layout::UNFILED_PREFIX)
         .await
         .expect("list");
     assert_eq!(unfiled.len(), 6, "each recorded with its reason");

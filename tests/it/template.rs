@@ -542,11 +542,11 @@ fn s3_writes_and_mail_sending_are_scoped_to_what_the_code_does() {
     let t = template();
     let under = |key: &str| format!("${{MailBucket.Arn}}/{}*", &key[..=key.find('/').unwrap()]);
     let sessions = under(&store::sessions::message_key("mc-1", "k"));
-    let index = under(&store::sessions::id_key("m@example.com"));
+    let index = under(&store::layout::message_id_index("m@example.com"));
     let ingest_writes = [
         sessions.clone(),
         index.clone(),
-        under(app::ingest::UNFILED_PREFIX),
+        under(store::layout::UNFILED_PREFIX),
         under(ingest::handler::REJECTED_PREFIX),
         under(app::status::FAILURES_PREFIX),
     ];

@@ -122,25 +122,6 @@ pub struct UnfiledRecord {
     pub forwarding_confirmation: Option<mail::ForwardingConfirmation>,
 }
 
-/// Prefix of unfiled-mail records (earlier name of [`store::layout::UNFILED_PREFIX`]).
-pub use store::layout::UNFILED_PREFIX;
-
-/// The session token (earlier home of [`crate::tokens::session_token`]).
-pub use crate::tokens::session_token;
-
-/// Stable key of a message: its Message-ID when it has one (so a second copy of the same mail
-/// is recognised), else the SES id (so a redelivery of the same receipt is); see
-/// [`MessageKey::of_inbound`].
-pub fn message_key_of(msg: &InboundMessage, receipt: &Receipt) -> String {
-    MessageKey::of_inbound(msg.message_id.as_deref(), &receipt.ses_message_id).into()
-}
-
-/// The message key of a Message-ID (inbound, outbound, or only referenced so far); see
-/// [`MessageKey::of_message_id`].
-pub fn key_of_message_id(id: &str) -> String {
-    MessageKey::of_message_id(id).into()
-}
-
 /// File one raw message.
 pub async fn run<O: ObjectStore>(
     sessions: &Sessions<O>,
