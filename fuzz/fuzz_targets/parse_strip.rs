@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
                 "unsafe attachment name {:?}",
                 a.filename
             );
-            check_attachment_key(&store::sessions::attachment_key(
+            check_attachment_key(&store::layout::attachment(
                 "mc-0123456789abcdef",
                 "0123456789abcdef0123456789abcdef",
                 n,

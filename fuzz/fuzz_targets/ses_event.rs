@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let direct = serde_json::from_slice::<SesEvent>(data);
     let via_value = serde_json::from_slice::<Value>(data).map(|v| {
         // The handler names a rejected event after the digest of its JSON text.
-        let _ = store::sessions::digest(&v.to_string());
+        let _ = store::ids::sha256_hex(&v.to_string());
         serde_json::from_value::<SesEvent>(v)
     });
     if let Ok(e) = &direct {
@@ -62,7 +62,7 @@ fn check_record(record: &SesRecord) {
         // Raw object missing: rejected under the id itself.
         check_key(&format!("rejected/{id}.json"));
     } else {
-        check_key(&format!("rejected/{}.json", store::sessions::digest(id)));
+        check_key(&format!("rejected/{}.json", store::ids::sha256_hex(id)));
     }
     let receipt = record.ses.receipt.as_ref();
     for ts in [

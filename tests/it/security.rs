@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use app::handoff::Request;
 use app::ingest::Config;
-use app::reply::{OUTBOX_PREFIX, ReplySettings, StoreOutbox};
+use app::reply::{ReplySettings, StoreOutbox};
 use dynamics::{Credentials, DataverseClient};
 use lambda_runtime::{Context, LambdaEvent};
 use mail::Mailbox;
 use serde_json::{Value, json};
+use store::layout::OUTBOX_PREFIX;
 use store::sessions::Sessions;
 use store::{DirObjectStore, MemoryObjectStore, ObjectStore};
 

@@ -541,16 +541,16 @@ fn secret_is_an_empty_placeholder_read_only_by_handoff() {
 fn s3_writes_and_mail_sending_are_scoped_to_what_the_code_does() {
     let t = template();
     let under = |key: &str| format!("${{MailBucket.Arn}}/{}*", &key[..=key.find('/').unwrap()]);
-    let sessions = under(&store::sessions::message_key("mc-1", "k"));
+    let sessions = under(&store::layout::message("mc-1", "k"));
     let index = under(&store::layout::message_id_index("m@example.com"));
     let ingest_writes = [
         sessions.clone(),
         index.clone(),
         under(store::layout::UNFILED_PREFIX),
-        under(ingest::handler::REJECTED_PREFIX),
-        under(app::status::FAILURES_PREFIX),
+        under(store::layout::REJECTED_PREFIX),
+        under(store::layout::FAILURES_PREFIX),
     ];
-    let failures = under(app::status::FAILURES_PREFIX);
+    let failures = under(store::layout::FAILURES_PREFIX);
     for (id, writes) in [
         ("IngestFunction", &ingest_writes[..]),
         ("HandoffFunction", &[sessions, index, failures][..]),

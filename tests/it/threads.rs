@@ -675,7 +675,7 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
         .collect();
     let root_sid = format!(
         "mc-{}",
-        &store::sessions::digest(&String::from(store::MessageKey::of_message_id(&ids[0])))[..16]
+        &store::ids::sha256_hex(&String::from(store::MessageKey::of_message_id(&ids[0])))[..16]
     );
     let mut parents = vec![0usize; n];
     let mut styles = vec!["root"; n];

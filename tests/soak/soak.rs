@@ -304,7 +304,7 @@ fn corpus(plan: &Plan, rng: &mut Rng) -> Corpus {
             .collect();
         for k in 0..size {
             let when = base + (t as i64) * 37 + (k as i64) * 3600;
-            let date = rfc5322(when);
+            let date = mail::rfc822_date(when);
             // Replies sometimes write the address in other case, as mail clients do.
             let from = if k % 3 == 2 {
                 format!("Customer {s} <{}>", address.to_uppercase())
@@ -331,7 +331,7 @@ fn corpus(plan: &Plan, rng: &mut Rng) -> Corpus {
             let quoted = if k > 0 {
                 format!(
                     "\r\nOn {}, Customer {s} <{address}> wrote:\r\n> message {} of thread {t}\r\n> more quoted history\r\n",
-                    rfc5322(when - 3600),
+                    mail::rfc822_date(when - 3600),
                     k - 1
                 )
             } else {
@@ -393,33 +393,6 @@ fn corpus(plan: &Plan, rng: &mut Rng) -> Corpus {
         concurrent_duplicates,
         deliveries,
     }
-}
-
-fn rfc5322(epoch: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = epoch.div_euclid(86_400);
-    let secs = epoch.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{}, {d:02} {} {y} {:02}:{:02}:{:02} +0000",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(m - 1) as usize],
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
 }
 
 fn ses_event(ses_id: &str) -> Value {

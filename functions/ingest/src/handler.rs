@@ -9,7 +9,6 @@ use store::ids::sha256_hex;
 use crate::event::{SesEvent, SesRecord};
 
 pub use crate::config::Deps;
-pub use app::rejected::REJECTED_PREFIX;
 
 /// Handle one SES receipt event. Transient store failures return an error so Lambda retries;
 /// input that can never succeed is recorded under `rejected/` and acknowledged.

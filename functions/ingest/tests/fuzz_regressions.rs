@@ -8,8 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use ingest::event::SesEvent;
-use ingest::handler::{REJECTED_PREFIX, handle};
+use ingest::handler::handle;
 use serde_json::Value;
+use store::layout::REJECTED_PREFIX;
 use store::{DirObjectStore, ObjectStore};
 
 fn inputs() -> Vec<(PathBuf, Vec<u8>)> {

@@ -4,8 +4,9 @@
 mod common;
 
 use ingest::event::SesEvent;
-use ingest::handler::{Deps, REJECTED_PREFIX, handle};
+use ingest::handler::{Deps, handle};
 use serde_json::{Value, json};
+use store::layout::REJECTED_PREFIX;
 use store::{MemoryObjectStore, ObjectStore};
 
 use common::event;

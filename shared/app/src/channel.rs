@@ -10,13 +10,11 @@ use mail::compose::{Outgoing, compose};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use store::ids::sha256_hex;
+use store::layout;
 use store::sessions::Sessions;
 use store::{ObjectStore, StoreError, Update, update_json};
 
 use crate::reply::{MailSender, OutboundMail, ReplyError};
-
-/// Where the channel's state lives (earlier name of [`store::layout::CHANNEL`]).
-pub use store::layout::CHANNEL as CHANNEL_KEY;
 
 /// A test that has not come back after this long has failed.
 pub const WAIT_LIMIT_SECS: i64 = 600;
@@ -103,7 +101,7 @@ pub async fn send_test<O: ObjectStore, S: MailSender>(
     };
     update_json(
         sessions.objects(),
-        CHANNEL_KEY,
+        layout::CHANNEL,
         20,
         |_: Option<ChannelRecord>| Update::Write(record.clone(), ()),
     )
@@ -137,7 +135,7 @@ pub async fn observe<O: ObjectStore>(
 ) -> Result<bool, StoreError> {
     update_json(
         sessions.objects(),
-        CHANNEL_KEY,
+        layout::CHANNEL,
         20,
         |cur: Option<ChannelRecord>| match cur {
             Some(mut r) if r.token == token && r.received_at.is_none() => {
@@ -156,7 +154,7 @@ pub async fn status<O: ObjectStore>(
     sessions: &Sessions<O>,
     now: i64,
 ) -> Result<ChannelStatus, StoreError> {
-    let Some(r) = sessions.get_json::<ChannelRecord>(CHANNEL_KEY).await? else {
+    let Some(r) = sessions.get_json::<ChannelRecord>(layout::CHANNEL).await? else {
         return Ok(ChannelStatus::Untested);
     };
     Ok(match r.received_at {

@@ -6,6 +6,7 @@
 //! one log line say when it trips.
 
 use serde::{Deserialize, Serialize};
+use store::layout;
 use store::sessions::Sessions;
 use store::{ObjectStore, StoreError, Update};
 
@@ -89,9 +90,6 @@ pub struct SenderRecord {
     pub flood_since: Option<i64>,
 }
 
-/// Key of a sender's record (earlier name of [`store::layout::sender_index`]).
-pub use store::layout::sender_index as sender_key;
-
 /// The verdict for one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
@@ -128,7 +126,7 @@ pub async fn record<O: ObjectStore>(
     let limits = *limits;
     store::update_json(
         sessions.objects(),
-        &sender_key(sender),
+        &layout::sender_index(sender),
         store::sessions::UPDATE_ATTEMPTS,
         move |cur: Option<SenderRecord>| {
             let mut r = cur.unwrap_or_default();
@@ -175,7 +173,7 @@ pub async fn flooding<O: ObjectStore>(
     sender: &str,
 ) -> Result<bool, StoreError> {
     Ok(sessions
-        .get_json::<SenderRecord>(&sender_key(sender))
+        .get_json::<SenderRecord>(&layout::sender_index(sender))
         .await?
         .is_some_and(|r| r.flood_since.is_some()))
 }

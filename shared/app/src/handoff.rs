@@ -195,19 +195,23 @@ pub async fn run_with<O: ObjectStore>(
     let session = crate::merge::load_resolved(sessions, &req.session_id)
         .await?
         .ok_or_else(|| HandoffError::SessionNotFound(req.session_id.clone()))?;
-    if let (SessionState::HandedOff, Some(record)) = (session.state, &session.handoff) {
-        let record = record.clone();
-        return crate::followup::deliver(
+    // The session's mail not yet on its case goes there as notes (or a new case: followup.rs).
+    let deliver = async |session: &Session, record: &HandoffRecord| {
+        let reopen_days = settings.reopen_days;
+        crate::followup::deliver(
             sessions,
             crm,
             limits,
-            &session,
-            &record,
-            settings.reopen_days,
+            session,
+            record,
+            reopen_days,
             now,
             mode,
         )
-        .await;
+        .await
+    };
+    if let (SessionState::HandedOff, Some(record)) = (session.state, &session.handoff) {
+        return deliver(&session, record).await;
     }
     if matches!(Kind::of(req), Ok(Kind::Followup)) {
         return Err(HandoffError::BadRequest(format!(
@@ -355,17 +359,7 @@ pub async fn run_with<O: ObjectStore>(
     };
     // Mail that raced in between reading the session and marking it handed off.
     if !session.pending_followups.is_empty() {
-        let delivered = crate::followup::deliver(
-            sessions,
-            crm,
-            limits,
-            &session,
-            &record,
-            settings.reopen_days,
-            now,
-            mode,
-        )
-        .await?;
+        let delivered = deliver(&session, &record).await?;
         outcome.followups_noted = delivered.followups_noted;
         outcome.followups_new_sessions = delivered.followups_new_sessions;
         outcome.followup_keys = delivered.followup_keys;

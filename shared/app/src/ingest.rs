@@ -510,7 +510,11 @@ async fn file<O: ObjectStore>(
         match done {
             Committed::Done(c, f, d, s) => break (c, f, d, *s),
             // Merged away between the lookup and the write: follow the redirect.
-            Committed::Redirect(next) if next != session_id && hops < 16 => session_id = next,
+            Committed::Redirect(next)
+                if next != session_id && hops < crate::merge::MAX_COMMIT_HOPS =>
+            {
+                session_id = next
+            }
             Committed::Redirect(next) => {
                 return Err(StoreError::Backend(
                     format!("session {session_id} redirects to {next}: a cycle").into(),
@@ -581,13 +585,7 @@ async fn file<O: ObjectStore>(
                         }
                     };
                 if joins {
-                    let merged =
-                        Box::pin(crate::merge::merge(sessions, &session_id, &other)).await?;
-                    followup |= merged.new_followups;
-                    session_id = merged.into;
-                    if let Some(s) = sessions.load(&session_id).await? {
-                        session = s;
-                    }
+                    followup |= merge_with(sessions, &mut session_id, &mut session, &other).await?;
                 }
             }
         }
@@ -631,14 +629,7 @@ async fn file<O: ObjectStore>(
             }
             let other = crate::merge::resolve(sessions, &other).await?;
             if other != session_id {
-                let merged = Box::pin(crate::merge::merge(sessions, &session_id, &other)).await?;
-                followup |= merged.new_followups;
-                if merged.into != session_id {
-                    session_id = merged.into;
-                }
-                if let Some(s) = sessions.load(&session_id).await? {
-                    session = s;
-                }
+                followup |= merge_with(sessions, &mut session_id, &mut session, &other).await?;
             }
         }
     }
@@ -647,6 +638,22 @@ async fn file<O: ObjectStore>(
     out.flood = verdict.flood;
     out.flood_tripped = verdict.tripped;
     Ok((out, session))
+}
+
+/// Merge session `session_id` (whose latest read is `session`) with `other`: both are moved to
+/// the session that is kept, and re-read. True when the merge left mail to deliver to a case.
+async fn merge_with<O: ObjectStore>(
+    sessions: &Sessions<O>,
+    session_id: &mut String,
+    session: &mut Session,
+    other: &str,
+) -> Result<bool, StoreError> {
+    let merged = Box::pin(crate::merge::merge(sessions, session_id, other)).await?;
+    *session_id = merged.into;
+    if let Some(s) = sessions.load(session_id).await? {
+        *session = s;
+    }
+    Ok(merged.new_followups)
 }
 
 /// What the session update did: (created, followup, duplicate, the session as written), or the

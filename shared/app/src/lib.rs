@@ -31,9 +31,6 @@ pub mod tokens;
 pub mod triage;
 pub mod verify;
 
-/// `verify`'s routing checks under their earlier path ([`verify::routes`]).
-pub use verify::routes as verify_routes;
-
 use std::fmt;
 
 /// Display an error with its whole source chain on one line (`a: b: c`), for logs and the CLI.

@@ -14,6 +14,10 @@ use store::{ObjectStore, StoreError, Update};
 /// Redirect hops followed at most (a merge chain longer than this is left as it is).
 const MAX_HOPS: usize = 8;
 
+/// Redirects ingest's commit follows at most before calling the chain a cycle: twice
+/// [`MAX_HOPS`], as the chain may grow while the commit walks it (concurrent merges).
+pub(crate) const MAX_COMMIT_HOPS: usize = 2 * MAX_HOPS;
+
 /// The session `id` ends up in, following redirects.
 pub async fn resolve<O: ObjectStore>(
     sessions: &Sessions<O>,

@@ -85,8 +85,7 @@ pub async fn announce(sink: &dyn EventSink, events: &[Event]) {
     }
 }
 
-/// Prefix of the local handoff queue (earlier name of [`store::layout::QUEUE_PREFIX`]).
-pub use store::layout::QUEUE_PREFIX as LOCAL_QUEUE_PREFIX;
+use store::layout::QUEUE_PREFIX;
 
 /// A handoff queue kept in the store itself, for local runs without SQS: one object per
 /// request under `queue/<due epoch>-<digest>.json`; `mailcase work` drains it.
@@ -117,7 +116,7 @@ impl<O: ObjectStore> StoreQueue<O> {
         now: i64,
         include_delayed: bool,
     ) -> Result<Vec<(String, Queued)>, store::StoreError> {
-        let mut keys = self.sessions.objects().list(LOCAL_QUEUE_PREFIX).await?;
+        let mut keys = self.sessions.objects().list(QUEUE_PREFIX).await?;
         keys.sort();
         let mut out = Vec::new();
         for k in keys {

@@ -272,17 +272,12 @@ pub async fn check(crm: &DataverseClient, settings: Option<&Settings>) -> Vec<Ch
             owner: Some(id),
             business_unit: me.business_unit_id,
         }),
-        Some(Owner::User(id)) => crm
-            .ownership("systemusers", id)
-            .await
-            .ok()
-            .flatten()
-            .map(|o| Ownership {
-                owner: Some(id),
-                ..o
-            }),
-        Some(Owner::Team(id)) => {
-            crm.ownership("teams", id)
+        Some(owner) => {
+            let (set, id) = match owner {
+                Owner::User(id) => ("systemusers", id),
+                Owner::Team(id) => ("teams", id),
+            };
+            crm.ownership(set, id)
                 .await
                 .ok()
                 .flatten()

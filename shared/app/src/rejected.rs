@@ -8,10 +8,6 @@ use serde_json::{Value, json};
 use store::sessions::Sessions;
 use store::{ObjectStore, StoreError};
 
-/// Prefix of records of input that can never be processed (earlier name of
-/// [`store::layout::REJECTED_PREFIX`]).
-pub use store::layout::REJECTED_PREFIX;
-
 /// Record `input` as rejected under `rejected/<name>.json` (create-once: a redelivery records
 /// nothing new) with its cause code and reason, and the failure record (cause + fix).
 pub async fn reject<O: ObjectStore>(
@@ -85,7 +81,7 @@ mod tests {
         }
         let rejected = sessions
             .objects()
-            .list(REJECTED_PREFIX)
+            .list(store::layout::REJECTED_PREFIX)
             .await
             .expect("list");
         assert_eq!(rejected, vec!["rejected/abc.json".to_string()]);

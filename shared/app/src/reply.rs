@@ -524,9 +524,6 @@ impl<O> StoreOutbox<O> {
     }
 }
 
-/// Prefix of the local outbox (earlier name of [`store::layout::OUTBOX_PREFIX`]).
-pub use store::layout::OUTBOX_PREFIX;
-
 impl<O: ObjectStore> MailSender for StoreOutbox<O> {
     fn via(&self) -> &'static str {
         "outbox"

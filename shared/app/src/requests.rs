@@ -19,8 +19,7 @@ use crate::reply::{MailSender, Reply, ReplySettings};
 use crate::routing::{Policy, Routing};
 use crate::triage::{Decision, decide};
 
-/// The kinds of request on the handoff queue (defined beside [`Request`]).
-pub use crate::handoff::Kind;
+use crate::handoff::Kind;
 
 /// The handoff id of every automatic handoff of a session, so they all make one case.
 pub const AUTO_HANDOFF_ID: &str = "auto";

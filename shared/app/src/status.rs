@@ -22,8 +22,7 @@ use crate::handoff::{HandoffError, Request};
 use crate::ingest::UnfiledRecord;
 use store::layout::UNFILED_PREFIX;
 
-/// Prefix of failure records (earlier name of [`store::layout::FAILURES_PREFIX`]).
-pub use store::layout::FAILURES_PREFIX;
+use store::layout::FAILURES_PREFIX;
 
 /// Examples kept per count, newest first.
 pub const EXAMPLES: usize = 3;
@@ -342,10 +341,10 @@ pub async fn collect<O: ObjectStore, Q: QueueDepth>(
     for reason in NOT_FILED_REASONS {
         r.not_filed.insert((*reason).into(), Count::default());
     }
-    let all = sessions.list().await?;
-    let mut handed_off: BTreeMap<String, i64> = BTreeMap::new();
     // A session merged into another is a redirect: its messages are counted where they moved.
-    for s in all.iter().filter(|s| s.merged_into.is_none()) {
+    let live = sessions.list_live().await?;
+    let mut handed_off: BTreeMap<String, i64> = BTreeMap::new();
+    for s in &live {
         let created = crate::time::parse_rfc3339(&s.created_at).unwrap_or(0);
         let first = s
             .messages

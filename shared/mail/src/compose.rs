@@ -29,9 +29,7 @@
 //! ```
 
 use crate::Mailbox;
-/// Control characters to spaces, runs of whitespace collapsed, trimmed (see
-/// [`crate::headers::clean`]).
-pub use crate::headers::clean;
+use crate::headers::clean;
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

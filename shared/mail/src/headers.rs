@@ -125,7 +125,7 @@ pub(crate) fn header_end(raw: &[u8]) -> usize {
 }
 
 /// RFC 5322 date, e.g. `Tue, 12 Mar 2024 10:15:00 +0000`.
-pub(crate) fn rfc822_date(ts: i64) -> String {
+pub fn rfc822_date(ts: i64) -> String {
     mail_parser::DateTime::from_timestamp(ts).to_rfc822()
 }
 

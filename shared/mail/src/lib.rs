@@ -34,7 +34,7 @@ pub mod strip;
 pub mod subject;
 pub mod tnef;
 
-pub use headers::{normalise_address, rfc3339_utc};
+pub use headers::{normalise_address, rfc822_date, rfc3339_utc};
 pub use model::{
     Attachment, Disposition, ForwardingConfirmation, InboundMessage, Mailbox, ParseOptions,
 };

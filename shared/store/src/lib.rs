@@ -106,18 +106,12 @@ pub enum Update<T, R> {
 /// Optimistic read-modify-write of one JSON object: read it (with its tag), let `f` decide, and
 /// write with `If-None-Match: *` (absent) or `If-Match: <tag>`; on a conflict, re-read and try
 /// again, up to `max_attempts` times with jittered backoff. `f` may run several times.
-pub async fn update_json<S, T, R, F>(
-    store: &S,
+pub async fn update_json<T: Serialize + DeserializeOwned + Send, R: Send>(
+    store: &impl ObjectStore,
     key: &str,
     max_attempts: u32,
-    f: F,
-) -> Result<R, StoreError>
-where
-    S: ObjectStore,
-    T: Serialize + DeserializeOwned + Send,
-    R: Send,
-    F: FnMut(Option<T>) -> Update<T, R> + Send,
-{
+    f: impl FnMut(Option<T>) -> Update<T, R> + Send,
+) -> Result<R, StoreError> {
     update_json_seeded(store, key, max_attempts, Seed::Read, f).await
 }
 

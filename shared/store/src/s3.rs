@@ -2,6 +2,7 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::{Etag, Object, ObjectStore, StoreError};
@@ -56,6 +57,28 @@ impl S3ObjectStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+
+    /// One PUT with the precondition `condition` adds (`If-None-Match` or `If-Match`).
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        condition: impl FnOnce(PutObjectFluentBuilder) -> PutObjectFluentBuilder,
+    ) -> Result<Etag, StoreError> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.key(key))
+            .content_type(content_type)
+            .body(ByteStream::from(bytes));
+        condition(put)
+            .send()
+            .await
+            .map(|o| Etag(o.e_tag().unwrap_or_default().to_string()))
+            .map_err(|e| conditional(key, e))
     }
 }
 
@@ -127,17 +150,8 @@ impl ObjectStore for S3ObjectStore {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<Etag, StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.key(key))
-            .content_type(content_type)
-            .if_none_match("*")
-            .body(ByteStream::from(bytes))
-            .send()
+        self.put(key, bytes, content_type, |p| p.if_none_match("*"))
             .await
-            .map(|o| Etag(o.e_tag().unwrap_or_default().to_string()))
-            .map_err(|e| conditional(key, e))
     }
 
     async fn put_if_match(
@@ -147,17 +161,8 @@ impl ObjectStore for S3ObjectStore {
         content_type: &str,
         etag: &Etag,
     ) -> Result<Etag, StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.key(key))
-            .content_type(content_type)
-            .if_match(&etag.0)
-            .body(ByteStream::from(bytes))
-            .send()
+        self.put(key, bytes, content_type, |p| p.if_match(&etag.0))
             .await
-            .map(|o| Etag(o.e_tag().unwrap_or_default().to_string()))
-            .map_err(|e| conditional(key, e))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

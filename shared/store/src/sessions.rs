@@ -8,14 +8,6 @@ use crate::session::Session;
 use crate::{ObjectStore, StoreError, Update, update_json};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-/// Earlier names of [`crate::ids::sha256_hex`] and [`crate::ids::sha256_hex_bytes`].
-pub use crate::ids::{sha256_hex as digest, sha256_hex_bytes as digest_bytes};
-/// Earlier names of the [`crate::layout`] functions.
-pub use crate::layout::{
-    attachment as attachment_key, handoff_claim as handoff_claim_key, message as message_key,
-    message_id_index as id_key, subject_index as subject_index_key, upload as upload_key,
-};
-
 /// Attempts of the compare-and-swap loop on one session before giving up with `Conflict`.
 /// Twenty concurrent writers on one object need up to twenty rounds in the worst case.
 pub const UPDATE_ATTEMPTS: u32 = 40;
@@ -71,7 +63,8 @@ impl<O: ObjectStore> Sessions<O> {
         self.get_json(&layout::session(session_id)).await
     }
 
-    /// All sessions, newest activity first.
+    /// All sessions, newest activity first, redirects included ([`Sessions::list_live`] leaves
+    /// them out).
     pub async fn list(&self) -> Result<Vec<Session>, StoreError> {
         let keys = self.store.list(layout::SESSIONS_PREFIX).await?;
         let mut out = Vec::new();
@@ -85,6 +78,13 @@ impl<O: ObjectStore> Sessions<O> {
         }
         out.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then(a.id.cmp(&b.id)));
         Ok(out)
+    }
+
+    /// [`Sessions::list`] without the redirects (sessions merged into another).
+    pub async fn list_live(&self) -> Result<Vec<Session>, StoreError> {
+        let mut all = self.list().await?;
+        all.retain(|s| s.merged_into.is_none());
+        Ok(all)
     }
 
     /// Read-modify-write of one session with optimistic concurrency (`If-Match`), creating it

@@ -15,13 +15,8 @@ use super::store::{StoreArgs, with_sessions};
 pub struct Args {
     #[command(flatten)]
     store: StoreArgs,
-    /// Company mail domains (see `mailcase parse`); also INTERNAL_DOMAINS.
-    #[arg(
-        long = "internal-domain",
-        env = "INTERNAL_DOMAINS",
-        value_delimiter = ','
-    )]
-    internal_domains: Vec<String>,
+    #[command(flatten)]
+    domains: super::InternalDomains,
     /// Our support address; mail from it is a loop. Also SUPPORT_ADDRESS.
     #[arg(long, env = "SUPPORT_ADDRESS")]
     support_address: Option<String>,
@@ -35,11 +30,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let routing = super::worker::routing().await?;
     let events = super::worker::events().await;
     let cfg = Config {
-        internal_domains: args
-            .internal_domains
-            .iter()
-            .map(|d| d.trim().to_lowercase())
-            .collect(),
+        internal_domains: args.domains.list(),
         own_addresses: args.support_address.iter().cloned().collect(),
         routing,
         flood: app::flood::FloodLimits::from_lookup(|k| std::env::var(k).ok())

@@ -26,6 +26,29 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// `--internal-domain` of `parse` and `ingest`.
+#[derive(clap::Args)]
+pub struct InternalDomains {
+    /// A company mail domain: forwards by these addresses are attributed to the original sender.
+    /// Repeatable; also read from INTERNAL_DOMAINS (comma-separated).
+    #[arg(
+        long = "internal-domain",
+        env = "INTERNAL_DOMAINS",
+        value_delimiter = ','
+    )]
+    internal_domains: Vec<String>,
+}
+
+impl InternalDomains {
+    /// The domains, trimmed and lower-cased.
+    pub fn list(&self) -> Vec<String> {
+        self.internal_domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .collect()
+    }
+}
+
 /// Read a file, or standard input for `-`.
 pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
     if path.as_os_str() == "-" {

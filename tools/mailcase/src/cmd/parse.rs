@@ -13,14 +13,8 @@ pub struct Args {
     /// One JSON object per line per file instead of a readable summary.
     #[arg(long)]
     json: bool,
-    /// A company mail domain: forwards by these addresses are attributed to the original sender.
-    /// Repeatable; also read from INTERNAL_DOMAINS (comma-separated).
-    #[arg(
-        long = "internal-domain",
-        env = "INTERNAL_DOMAINS",
-        value_delimiter = ','
-    )]
-    internal_domains: Vec<String>,
+    #[command(flatten)]
+    domains: super::InternalDomains,
     /// Received time (Unix seconds) used when a message has no usable Date header; defaults to
     /// the file's modification time.
     #[arg(long)]
@@ -50,11 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         };
         let opts = ParseOptions {
-            internal_domains: args
-                .internal_domains
-                .iter()
-                .map(|d| d.trim().to_lowercase())
-                .collect(),
+            internal_domains: args.domains.list(),
             received_at: args.received_at.or_else(|| mtime(file)),
         };
         let msg = mail::parse(&raw, &opts);

@@ -162,7 +162,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .await
     });
     report.checks.extend(
-        app::verify_routes::checks(
+        app::verify::routes::checks(
             routing.as_ref().map_err(String::as_str),
             document,
             crm.as_ref().ok(),
