@@ -2,7 +2,7 @@
 //! (`app::inbound::process`: new threads, replies, redeliveries, loops, auto-replies), handoff
 //! (`app::handoff::run`: one complete incident, contacts, retries), follow-ups, the request
 //! worker (`app::requests::Worker` with each `app::handoff::Kind` and the documented errors),
-//! and Dynamics faults (nothing lost, the retry works).
+//! Dynamics faults (nothing lost, the retry works) and `app::verify`.
 //!
 //! No moto, no AWS: sessions live in `store::MemoryObjectStore`, the handoff queue is the
 //! store's own `app::ports::StoreQueue`, replies go to `app::reply::StoreOutbox`, and Dynamics
@@ -13,5 +13,6 @@ mod faults;
 mod followup;
 mod handoff;
 mod ingest;
+mod verify;
 mod worker;
 mod world;
