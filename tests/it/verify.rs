@@ -127,6 +127,13 @@ fn fix(c: &Check) -> &str {
     c.fix.as_deref().unwrap_or("")
 }
 
+/// `c` failed with `detail`, and its fix starts with `fix_start`.
+fn assert_fails_with(c: &Check, detail: &str, fix_start: &str) {
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert_eq!(c.detail, detail);
+    assert!(fix(c).starts_with(fix_start), "{c:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn all_green() {
     let w = world("verify-green").await;
@@ -275,12 +282,10 @@ async fn queue_unknown_or_unset() {
     let w = world("verify-queue").await;
     let bad = Uuid::new_v4();
     let r = w.verify_settings(|s| s.queue_id = Some(bad)).await;
-    let q = check(&r, "queue");
-    assert_eq!(q.status, Status::Fail, "{q:?}");
-    assert_eq!(q.detail, format!("queue {bad} does not exist (404)"));
-    assert!(
-        fix(q).starts_with(&format!("DEFAULT_QUEUE_ID {bad} is wrong")),
-        "{q:?}"
+    assert_fails_with(
+        check(&r, "queue"),
+        &format!("queue {bad} does not exist (404)"),
+        &format!("DEFAULT_QUEUE_ID {bad} is wrong"),
     );
     assert!(!r.ok());
     let r = w.verify_settings(|s| s.queue_id = None).await;
@@ -297,12 +302,10 @@ async fn owner_unknown_or_in_the_other_table() {
     let r = w
         .verify_settings(|s| s.owner = Some(Owner::User(bad)))
         .await;
-    let o = check(&r, "owner");
-    assert_eq!(o.status, Status::Fail, "{o:?}");
-    assert_eq!(o.detail, format!("systemusers({bad}) does not exist (404)"));
-    assert!(
-        fix(o).starts_with(&format!("DEFAULT_OWNER_ID {bad} is wrong")),
-        "{o:?}"
+    assert_fails_with(
+        check(&r, "owner"),
+        &format!("systemusers({bad}) does not exist (404)"),
+        &format!("DEFAULT_OWNER_ID {bad} is wrong"),
     );
     // A team's id given as a bare GUID (read as a user).
     let team = w.emu.seeds().team_id;
