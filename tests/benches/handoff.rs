@@ -21,6 +21,31 @@ fn mail(n: usize, from: &str, body: &str) -> Vec<u8> {
     format!("From: {from}\r\nTo: support@acme.com\r\nSubject: Question {n}\r\nMessage-ID: <bench-{n}@client.example>\r\nDate: Tue, 12 Mar 2024 10:15:00 +0000\r\n\r\n{body}\r\n").into_bytes()
 }
 
+/// Ingest mail `n` (see [`mail`]) as SES message `s<n>`: its session id.
+async fn ingest(sessions: &Sessions<S3ObjectStore>, n: usize, from: &str, body: &str) -> String {
+    let receipt = Receipt {
+        ses_message_id: format!("s{n}"),
+        received_at: 0,
+        spam: None,
+        virus: None,
+        recipients: Vec::new(),
+    };
+    app::ingest::run(sessions, &mail(n, from, body), &receipt, &Config::default())
+        .await
+        .expect("ingest")
+        .session_id
+        .expect("filed")
+}
+
+/// One row: the requests `crm` sent since `before` and the time since `started`.
+fn row(label: &str, crm: &DataverseClient, before: u64, started: Instant) {
+    println!(
+        "{label:<44} {:>9} {:>10.1}",
+        crm.requests() - before,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
 /// A new process: a client without a token and an empty column-limit cache.
 fn cold(emu: &Emulator) -> (DataverseClient, LimitsCache) {
     let crm = DataverseClient::new(
@@ -104,23 +129,7 @@ async fn main() {
         if let Some(max) = description {
             emu.set_max_length("incident", "description", *max);
         }
-        let receipt = Receipt {
-            ses_message_id: format!("s{n}"),
-            received_at: 0,
-            spam: None,
-            virus: None,
-            recipients: Vec::new(),
-        };
-        let sid = app::ingest::run(
-            &sessions,
-            &mail(n, from, body),
-            &receipt,
-            &Config::default(),
-        )
-        .await
-        .expect("ingest")
-        .session_id
-        .expect("filed");
+        let sid = ingest(&sessions, n, from, body).await;
         // Row 2 starts the process rows 3 and 4 reuse (warm); rows 1, 5, 6 are their own.
         let fresh;
         let (crm, limits) = if *is_cold {
@@ -140,11 +149,7 @@ async fn main() {
         app::handoff::run(&sessions, crm, &settings, limits, &req, 0)
             .await
             .expect("handoff");
-        println!(
-            "{label:<44} {:>9} {:>10.1}",
-            crm.requests() - before,
-            started.elapsed().as_secs_f64() * 1000.0
-        );
+        row(label, crm, before, started);
     }
     emu.set_max_length("incident", "description", 2000);
     println!(
@@ -172,23 +177,7 @@ async fn main() {
     );
     // The first request warms the worker's own column-limit cache and is not printed.
     for (n, kind) in [(19, None), (20, None), (21, Some("auto"))] {
-        let receipt = Receipt {
-            ses_message_id: format!("s{n}"),
-            received_at: 0,
-            spam: None,
-            virus: None,
-            recipients: Vec::new(),
-        };
-        let sid = app::ingest::run(
-            &sessions,
-            &mail(n, "Ana <ana@client.example>", ""),
-            &receipt,
-            &Config::default(),
-        )
-        .await
-        .expect("ingest")
-        .session_id
-        .expect("filed");
+        let sid = ingest(&sessions, n, "Ana <ana@client.example>", "").await;
         let before = worker.crm.requests();
         let started = Instant::now();
         let req = Request {
@@ -206,10 +195,6 @@ async fn main() {
         } else {
             "requested (kind absent)"
         };
-        println!(
-            "{label:<44} {:>9} {:>10.1}",
-            worker.crm.requests() - before,
-            started.elapsed().as_secs_f64() * 1000.0
-        );
+        row(label, &worker.crm, before, started);
     }
 }

@@ -5,7 +5,7 @@ use app::attachments::Mode;
 use app::handoff::Request;
 use serde_json::{Map, Value};
 
-use crate::world::{HANDOFF_AT, World, no_settings, retries};
+use crate::world::{HANDOFF_AT, RawMail, World, no_settings, retries};
 
 /// No settings (the org's defaults), a client that gives up sooner.
 async fn world(prefix: &str) -> World {
@@ -27,6 +27,42 @@ fn b64(b: &[u8]) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join("\r\n")
+}
+
+/// A mail from Ana on the "Broken pump" thread: an HTML text with the inline parts (a logo),
+/// then the attachments.
+struct Msg<'a> {
+    id: &'a str,
+    /// The mail it answers (In-Reply-To and References), if any.
+    parent: Option<&'a str>,
+    date: &'a str,
+    text: &'a str,
+    parts: &'a [Part<'a>],
+}
+
+impl Default for Msg<'_> {
+    fn default() -> Self {
+        Msg {
+            id: "m1@client.example",
+            parent: None,
+            date: "Tue, 12 Mar 2024 10:00:00 +0000",
+            text: "",
+            parts: &[],
+        }
+    }
+}
+
+impl RawMail for Msg<'_> {
+    fn raw_mail(&self) -> std::borrow::Cow<'_, [u8]> {
+        let Msg {
+            id,
+            parent,
+            date,
+            text,
+            parts,
+        } = *self;
+        std::borrow::Cow::Owned(mail(id, parent, date, text, parts))
+    }
 }
 
 fn mail(id: &str, parent: Option<&str>, date: &str, text: &str, parts: &[Part<'_>]) -> Vec<u8> {
@@ -133,41 +169,35 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
         .collect::<Vec<u8>>();
     let jpeg = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5];
     let big = vec![7u8; 100_000];
-    let sid = w
-        .ingest_file(
-            &mail(
-                "m1@client.example",
-                None,
-                "Tue, 12 Mar 2024 10:00:00 +0000",
-                "The pump broke, invoice attached.",
-                &[
-                    logo(),
-                    ("application/pdf", "invoice.pdf", None, pdf.clone()),
-                ],
-            ),
-            "s1",
-        )
-        .await;
-    let second = mail(
-        "m2@client.example",
-        Some("m1@client.example"),
-        "Tue, 12 Mar 2024 10:05:00 +0000",
-        "A photo and the log.",
-        &[
+    let first = Msg {
+        text: "The pump broke, invoice attached.",
+        parts: &[
+            logo(),
+            ("application/pdf", "invoice.pdf", None, pdf.clone()),
+        ],
+        ..Msg::default()
+    };
+    let sid = w.ingest_file(first, "s1").await;
+    let second = Msg {
+        id: "m2@client.example",
+        parent: Some("m1@client.example"),
+        date: "Tue, 12 Mar 2024 10:05:00 +0000",
+        text: "A photo and the log.",
+        parts: &[
             logo(),
             ("image/jpeg", "photo.jpg", None, jpeg),
             ("application/octet-stream", "dump.bin", None, big),
         ],
-    );
-    assert_eq!(w.ingest_file(&second, "s2").await, sid);
-    let third = mail(
-        "m3@client.example",
-        Some("m2@client.example"),
-        "Tue, 12 Mar 2024 10:10:00 +0000",
-        "Invoice again.",
-        &[logo(), ("application/pdf", "invoice-copy.pdf", None, pdf)],
-    );
-    assert_eq!(w.ingest_file(&third, "s3").await, sid);
+    };
+    assert_eq!(w.ingest_file(second, "s2").await, sid);
+    let third = Msg {
+        id: "m3@client.example",
+        parent: Some("m2@client.example"),
+        date: "Tue, 12 Mar 2024 10:10:00 +0000",
+        text: "Invoice again.",
+        parts: &[logo(), ("application/pdf", "invoice-copy.pdf", None, pdf)],
+    };
+    assert_eq!(w.ingest_file(third, "s3").await, sid);
 
     let out = w.repair(&sid, Mode::Upload).await;
     assert_eq!(
@@ -225,17 +255,17 @@ async fn thread_files_reach_the_case_once_with_logos_counted_and_big_files_named
     );
 
     // A follow-up on the active case with a new file adds it (the logo still does not).
-    let follow = mail(
-        "m4@client.example",
-        Some("m3@client.example"),
-        "Wed, 13 Mar 2024 09:00:00 +0000",
-        "Here is the serial plate.",
-        &[
+    let follow = Msg {
+        id: "m4@client.example",
+        parent: Some("m3@client.example"),
+        date: "Wed, 13 Mar 2024 09:00:00 +0000",
+        text: "Here is the serial plate.",
+        parts: &[
             logo(),
             ("image/jpeg", "serial.jpg", None, vec![0xFF, 0xD8, 9, 9, 9]),
         ],
-    );
-    assert_eq!(w.ingest_file(&follow, "s4").await, sid);
+    };
+    assert_eq!(w.ingest_file(follow, "s4").await, sid);
     let f = w.repair(&sid, Mode::Upload).await;
     assert_eq!(f.followups_noted, 1);
     assert_eq!(
@@ -253,18 +283,13 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         &docx,
     )]);
-    let sid = w
-        .ingest_file(
-            &mail(
-                "w1@client.example",
-                None,
-                "Tue, 12 Mar 2024 10:00:00 +0000",
-                "Offer attached.",
-                &[("application/ms-tnef", "winmail.dat", None, tnef)],
-            ),
-            "w1",
-        )
-        .await;
+    let offer = Msg {
+        id: "w1@client.example",
+        text: "Offer attached.",
+        parts: &[("application/ms-tnef", "winmail.dat", None, tnef)],
+        ..Msg::default()
+    };
+    let sid = w.ingest_file(offer, "w1").await;
     let out = w.repair(&sid, Mode::Upload).await;
     assert_eq!(w.files_of(&out.incident_id), vec!["Repair offer.docx"]);
     let d = w.description(&out.incident_id);
@@ -274,18 +299,14 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
     );
 
     // list mode: today's behaviour, nothing uploaded, no verdicts in the transcript.
-    let listed = w
-        .ingest_file(
-            &mail(
-                "l1@client.example",
-                None,
-                "Tue, 12 Mar 2024 11:00:00 +0000",
-                "Photo attached.",
-                &[("image/jpeg", "photo.jpg", None, vec![0xFF, 0xD8, 1])],
-            ),
-            "l1",
-        )
-        .await;
+    let photo = Msg {
+        id: "l1@client.example",
+        date: "Tue, 12 Mar 2024 11:00:00 +0000",
+        text: "Photo attached.",
+        parts: &[("image/jpeg", "photo.jpg", None, vec![0xFF, 0xD8, 1])],
+        ..Msg::default()
+    };
+    let listed = w.ingest_file(photo, "l1").await;
     let l = w.repair(&listed, Mode::List).await;
     assert!(w.files_of(&l.incident_id).is_empty());
     let d = w.description(&l.incident_id);
@@ -293,18 +314,14 @@ async fn winmail_dat_is_unpacked_list_mode_uploads_nothing_and_refusals_do_not_f
 
     // Dataverse refuses a file the org's cached limits allowed: the case still exists and says so.
     w.emu.set_file_limits(5_242_880, "pdf");
-    let refused = w
-        .ingest_file(
-            &mail(
-                "r1@client.example",
-                None,
-                "Tue, 12 Mar 2024 12:00:00 +0000",
-                "Invoice attached.",
-                &[("application/pdf", "invoice.pdf", None, b"%PDF-1.4".to_vec())],
-            ),
-            "r1",
-        )
-        .await;
+    let invoice = Msg {
+        id: "r1@client.example",
+        date: "Tue, 12 Mar 2024 12:00:00 +0000",
+        text: "Invoice attached.",
+        parts: &[("application/pdf", "invoice.pdf", None, b"%PDF-1.4".to_vec())],
+        ..Msg::default()
+    };
+    let refused = w.ingest_file(invoice, "r1").await;
     let r = w.repair(&refused, Mode::Upload).await;
     assert!(w.files_of(&r.incident_id).is_empty());
     let notes = w.notes_of(&r.incident_id);
@@ -330,33 +347,24 @@ async fn upload_mode_reads_the_org_file_limits_only_for_a_thread_with_a_file_to_
             .sum::<u64>()
     };
     // Only a signature logo (inline, never uploaded): nothing to decide, nothing read.
-    let sid = w
-        .ingest_file(
-            &mail(
-                "m1@client.example",
-                None,
-                "Tue, 12 Mar 2024 10:00:00 +0000",
-                "The pump broke.",
-                &[logo()],
-            ),
-            "s1",
-        )
-        .await;
+    let only_logo = Msg {
+        text: "The pump broke.",
+        parts: &[logo()],
+        ..Msg::default()
+    };
+    let sid = w.ingest_file(only_logo, "s1").await;
     w.repair(&sid, Mode::Upload).await;
     assert_eq!(org_reads(&w), 0, "{:?}", w.emu.request_counts());
     // A follow-up with a file: the limits are read (once) and the file goes up.
     let pdf = vec![1u8; 2_000];
-    w.ingest_file(
-        &mail(
-            "m2@client.example",
-            Some("m1@client.example"),
-            "Tue, 12 Mar 2024 11:00:00 +0000",
-            "Here is the invoice.",
-            &[("application/pdf", "invoice.pdf", None, pdf)],
-        ),
-        "s2",
-    )
-    .await;
+    let with_file = Msg {
+        id: "m2@client.example",
+        parent: Some("m1@client.example"),
+        date: "Tue, 12 Mar 2024 11:00:00 +0000",
+        text: "Here is the invoice.",
+        parts: &[("application/pdf", "invoice.pdf", None, pdf)],
+    };
+    w.ingest_file(with_file, "s2").await;
     let out = w.repair(&sid, Mode::Upload).await;
     assert_eq!(out.followups_noted, 1);
     assert_eq!(org_reads(&w), 1);

@@ -1,7 +1,7 @@
 //! Column limits read lazily (shared/app/src/limits.rs) against an emulator org whose limits
 //! differ from stock, and the cold path's request count.
 
-use app::handoff::{LimitsCache, Request};
+use app::handoff::{LimitsCache, Outcome, Request};
 use serde_json::json;
 
 use crate::handoff::world;
@@ -23,6 +23,28 @@ fn batches(w: &World) -> u64 {
         .get("POST $batch")
         .copied()
         .unwrap_or(0)
+}
+
+/// An org whose description MaxLength is `max_length`, and the handoff of a first mail with
+/// `body`.
+async fn description_limit_handoff(
+    prefix: &str,
+    max_length: usize,
+    body: &str,
+) -> (World, Outcome) {
+    let w = world(prefix).await;
+    w.emu.set_max_length("incident", "description", max_length);
+    let sid = w
+        .ingest_file(
+            Mail {
+                body,
+                ..Mail::default()
+            },
+            "a",
+        )
+        .await;
+    let out = w.handoff(&sid, None).await.expect("handoff");
+    (w, out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -94,20 +116,9 @@ async fn cold_handoff_is_the_token_and_two_requests_for_a_known_contact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_description_limit_below_stock_is_learnt_from_the_refusal_and_retried_once() {
-    let w = world("l-small").await;
-    w.emu.set_max_length("incident", "description", 1000);
     // About 1,500 characters of description: fits the stock 2000, not this org's 1000.
     let body = "Still broken after the update.\r\n".repeat(48);
-    let sid = w
-        .ingest_file(
-            Mail {
-                body: &body,
-                ..Mail::default()
-            },
-            "a",
-        )
-        .await;
-    let out = w.handoff(&sid, None).await.expect("handoff");
+    let (w, out) = description_limit_handoff("l-small", 1000, &body).await;
     assert_eq!(batches(&w), 2, "refused once, then created");
     assert_eq!(
         metadata_reads(&w),
@@ -156,20 +167,9 @@ async fn a_description_limit_below_stock_is_learnt_from_the_refusal_and_retried_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_description_limit_above_stock_takes_a_long_transcript_whole() {
-    let w = world("l-large").await;
-    w.emu.set_max_length("incident", "description", 100_000);
     // About 5,000 characters: over the stock 2000, so the real limit is read before cutting.
     let body = "The long story continues here.\r\n".repeat(165);
-    let sid = w
-        .ingest_file(
-            Mail {
-                body: &body,
-                ..Mail::default()
-            },
-            "a",
-        )
-        .await;
-    let out = w.handoff(&sid, None).await.expect("handoff");
+    let (w, out) = description_limit_handoff("l-large", 100_000, &body).await;
     assert!(!out.truncated);
     assert_eq!(batches(&w), 1, "never refused");
     assert_eq!(

@@ -17,9 +17,9 @@ use mail::Mailbox;
 use serde_json::{Value, json};
 use store::layout::OUTBOX_PREFIX;
 use store::sessions::Sessions;
-use store::{DirObjectStore, MemoryObjectStore, ObjectStore};
+use store::{DirObjectStore, MemoryObjectStore};
 
-use crate::support::{Mail, receipt};
+use crate::support::{Mail, only_outbox_mail, receipt};
 use crate::world::{World, retries};
 
 /// In memory, the org's settings, a client that gives up quickly.
@@ -37,6 +37,32 @@ fn request(session_id: &str) -> Request {
         classification: Some("Billing".into()),
         ..Request::default()
     }
+}
+
+/// Reply settings that acknowledge a handoff, from support@acme.com under `name`.
+fn acknowledging(name: Option<&str>) -> ReplySettings {
+    ReplySettings {
+        support: Some(Mailbox {
+            name: name.map(str::to_string),
+            address: "support@acme.com".into(),
+        }),
+        ack: true,
+        ack_template: None,
+        cc: true,
+    }
+}
+
+/// The handoff Lambda's event for a Billing handoff of `session_id`.
+fn billing_event(session_id: &str) -> LambdaEvent<Value> {
+    LambdaEvent::new(
+        json!({"session_id": session_id, "classification": "Billing"}),
+        Context::default(),
+    )
+}
+
+/// The worker a handler's dependencies hold.
+fn built<T>(deps: &Result<T, String>) -> &T {
+    deps.as_ref().expect("worker")
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -200,34 +226,13 @@ async fn acknowledgement_cannot_inject_headers_or_mime_parts() {
         .await;
     let deps = Ok::<_, String>(w.worker_with(
         StoreOutbox::new(outbox.clone()),
-        ReplySettings {
-            support: Some(Mailbox {
-                name: Some("Acme Support".into()),
-                address: "support@acme.com".into(),
-            }),
-            ack: true,
-            ack_template: None,
-            cc: true,
-        },
+        acknowledging(Some("Acme Support")),
     ));
-    let out = handoff::handler::handle(
-        &deps,
-        LambdaEvent::new(
-            json!({"session_id": sid, "classification": "Billing"}),
-            Context::default(),
-        ),
-    )
-    .await
-    .expect("handoff");
-    assert!(out["acknowledgement"].is_string(), "{out}");
-    let keys = outbox.list(OUTBOX_PREFIX).await.expect("list");
-    assert_eq!(keys.len(), 1, "{keys:?}");
-    let raw = outbox
-        .get(&keys[0])
+    let out = handoff::handler::handle(&deps, billing_event(&sid))
         .await
-        .expect("get")
-        .expect("mail")
-        .bytes;
+        .expect("handoff");
+    assert!(out["acknowledgement"].is_string(), "{out}");
+    let raw = only_outbox_mail(&outbox).await;
     let text = String::from_utf8(raw.clone()).expect("ASCII");
     assert!(text.is_ascii());
     let (head, body) = text.split_once("\r\n\r\n").expect("header block");
@@ -588,40 +593,14 @@ async fn secrets_never_reach_logs_or_errors() {
         Ok::<_, String>(w.worker_for(
             crm,
             StoreOutbox::new(MemoryObjectStore::default()),
-            ReplySettings {
-                support: Some(Mailbox {
-                    name: None,
-                    address: "support@acme.com".into(),
-                }),
-                ack: true,
-                ack_template: None,
-                cc: true,
-            },
+            acknowledging(None),
         ))
-    };
-    let invoke = |sid: &str| {
-        LambdaEvent::new(
-            json!({"session_id": sid, "classification": "Billing"}),
-            Context::default(),
-        )
     };
 
     // A token request with the wrong secret.
-    let wrong: Value = {
-        let mut v: Value = serde_json::from_str(&creds_json).expect("json");
-        v["client_secret"] = json!(wrong_secret);
-        v
-    };
-    let bad = deps(w.client_with(&wrong.to_string()));
-    outputs.push(format!(
-        "{:?}",
-        bad.as_ref()
-            .map_err(|e| e.clone())
-            .expect("worker")
-            .crm
-            .credentials()
-    ));
-    let err = handoff::handler::handle(&bad, invoke(&sid))
+    let bad = deps(w.client_with(&w.creds_with("client_secret", wrong_secret)));
+    outputs.push(format!("{:?}", built(&bad).crm.credentials()));
+    let err = handoff::handler::handle(&bad, billing_event(&sid))
         .await
         .expect_err("wrong secret fails");
     assert!(
@@ -630,51 +609,30 @@ async fn secrets_never_reach_logs_or_errors() {
         err.error_message
     );
     outputs.push(format!("{err:?}"));
-    let err = bad
-        .as_ref()
-        .map_err(|e| e.clone())
-        .expect("worker")
-        .crm
-        .token()
-        .await
-        .expect_err("token refused");
+    let err = built(&bad).crm.token().await.expect_err("token refused");
     outputs.push(format!("{err:?} / {err} / {}", err.fix()));
 
     // A 403: the application user lacks a privilege.
     emu.revoke("prvCreateIncident");
     let good = deps(crm);
-    let err = handoff::handler::handle(&good, invoke(&sid))
+    let err = handoff::handler::handle(&good, billing_event(&sid))
         .await
         .expect_err("403");
     outputs.push(format!("{err:?}"));
     emu.grant("prvCreateIncident");
 
     // The successful handoff (with the acknowledgement) and a second one.
-    let ok = handoff::handler::handle(&good, invoke(&sid))
+    let ok = handoff::handler::handle(&good, billing_event(&sid))
         .await
         .expect("handoff");
     outputs.push(ok.to_string());
-    let ok = handoff::handler::handle(&good, invoke(&sid2))
+    let ok = handoff::handler::handle(&good, billing_event(&sid2))
         .await
         .expect("handoff");
     outputs.push(ok.to_string());
-    let token = good
-        .as_ref()
-        .map_err(|e| e.clone())
-        .expect("worker")
-        .crm
-        .token()
-        .await
-        .expect("token");
+    let token = built(&good).crm.token().await.expect("token");
     outputs.push(format!("{token:?}"));
-    outputs.push(format!(
-        "{:?}",
-        good.as_ref()
-            .map_err(|e| e.clone())
-            .expect("worker")
-            .crm
-            .credentials()
-    ));
+    outputs.push(format!("{:?}", built(&good).crm.credentials()));
     let token = token.expose().to_string();
     assert!(token.starts_with("emu."), "the emulator's token format");
 

@@ -1,6 +1,8 @@
 //! Builders shared by the end-to-end tests.
 
 use app::ingest::Receipt;
+use store::ObjectStore;
+use store::layout::OUTBOX_PREFIX;
 
 /// A raw RFC 5322 message.
 pub struct Mail<'a> {
@@ -60,4 +62,16 @@ pub fn receipt(ses_id: &str) -> Receipt {
         virus: None,
         recipients: Vec::new(),
     }
+}
+
+/// The one mail in a local outbox (`outbox/`), as sent.
+pub async fn only_outbox_mail(outbox: &impl ObjectStore) -> Vec<u8> {
+    let keys = outbox.list(OUTBOX_PREFIX).await.expect("list");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    outbox
+        .get(&keys[0])
+        .await
+        .expect("get")
+        .expect("mail")
+        .bytes
 }

@@ -7,8 +7,8 @@ use app::handoff::Request;
 use serde_json::Value;
 use store::sessions::Sessions;
 
-use crate::support::{Mail, receipt};
-use crate::world::{World, acme_config, queue_settings, retries, s3_store};
+use crate::support::{Mail, only_outbox_mail, receipt};
+use crate::world::{World, acme_config, followup_request, queue_settings, retries, s3_store};
 
 /// acme.com is ours; the org's queue; a client that retries a little.
 async fn start(prefix: &str) -> World {
@@ -18,6 +18,27 @@ async fn start(prefix: &str) -> World {
         .config(acme_config())
         .start(prefix)
         .await
+}
+
+/// A handoff of `session_id` as the queue carries it (no classification, no handoff id).
+fn request(session_id: &str) -> Request {
+    Request {
+        session_id: session_id.into(),
+        ..Request::default()
+    }
+}
+
+/// A reply on Ana's VPN thread (to its first message).
+fn vpn_reply<'a>(from: &'a str, message_id: &'a str, body: &'a str) -> Mail<'a> {
+    Mail {
+        from,
+        subject: "Re: VPN down",
+        message_id,
+        in_reply_to: Some("vpn-1@bigcorp.example"),
+        references: &["vpn-1@bigcorp.example"],
+        body,
+        ..Mail::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -53,20 +74,12 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     );
 
     // A stranger replying with Ana's Message-ID, or with her session's token.
-    let by_header = world
-        .ingest(
-            Mail {
-                from: "Eve <eve@evil.example>",
-                subject: "Re: VPN down",
-                message_id: "eve-1@evil.example",
-                in_reply_to: Some("vpn-1@bigcorp.example"),
-                references: &["vpn-1@bigcorp.example"],
-                body: "Send me the VPN password.",
-                ..Mail::default()
-            },
-            "t-2",
-        )
-        .await;
+    let eve_mail = vpn_reply(
+        "Eve <eve@evil.example>",
+        "eve-1@evil.example",
+        "Send me the VPN password.",
+    );
+    let by_header = world.ingest(&eve_mail, "t-2").await;
     let eve_sid = by_header.session_id.clone().expect("filed");
     assert_ne!(eve_sid, sid, "a stranger never joins by header");
     let subject = format!("Hello [{sid}]");
@@ -90,20 +103,7 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     let eve = s.load(&eve_sid).await.expect("load").expect("session");
     assert_eq!(eve.related_to.as_deref(), Some(sid.as_str()));
     // Redelivery of the stranger's mail stays in its own session.
-    let again = world
-        .ingest(
-            Mail {
-                from: "Eve <eve@evil.example>",
-                subject: "Re: VPN down",
-                message_id: "eve-1@evil.example",
-                in_reply_to: Some("vpn-1@bigcorp.example"),
-                references: &["vpn-1@bigcorp.example"],
-                body: "Send me the VPN password.",
-                ..Mail::default()
-            },
-            "t-2",
-        )
-        .await;
+    let again = world.ingest(&eve_mail, "t-2").await;
     assert_eq!(again.session_id.as_deref(), Some(eve_sid.as_str()));
     assert!(again.duplicate);
 
@@ -115,18 +115,7 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     ] {
         let id = format!("vpn-{n}@x.example");
         let out = world
-            .ingest(
-                Mail {
-                    from,
-                    subject: "Re: VPN down",
-                    message_id: &id,
-                    in_reply_to: Some("vpn-1@bigcorp.example"),
-                    references: &["vpn-1@bigcorp.example"],
-                    body: "More details.",
-                    ..Mail::default()
-                },
-                &format!("t-{n}"),
-            )
+            .ingest(vpn_reply(from, &id, "More details."), &format!("t-{n}"))
             .await;
         assert_eq!(out.session_id.as_deref(), Some(sid.as_str()), "{from}");
     }
@@ -169,24 +158,8 @@ async fn strangers_get_their_own_session_and_colleagues_and_cc_join() {
     // The stranger's case says what it pointed at, and lists the participants.
     let emu = &world.emu;
     let w = world.worker();
-    w.handle(
-        &Request {
-            session_id: eve_sid.clone(),
-            ..Request::default()
-        },
-        0,
-    )
-    .await
-    .expect("handoff");
-    w.handle(
-        &Request {
-            session_id: sid.clone(),
-            ..Request::default()
-        },
-        0,
-    )
-    .await
-    .expect("handoff");
+    w.handle(&request(&eve_sid), 0).await.expect("handoff");
+    w.handle(&request(&sid), 0).await.expect("handoff");
     let incidents = emu.records("incidents");
     let desc = |name: &str| {
         incidents
@@ -208,24 +181,21 @@ async fn concurrent_handoffs_with_different_ids_make_one_case() {
     let world = start("threads-one-case").await;
     let s = &world.sessions;
     let sid = world
-        .ingest(
+        .ingest_file(
             Mail {
                 message_id: "one-1@client.example",
                 ..Mail::default()
             },
             "o-1",
         )
-        .await
-        .session_id
-        .expect("filed");
+        .await;
     let emu = &world.emu;
     let w = world.worker();
     let reqs: Vec<Request> = ["agent-7", "person-1", "auto"]
         .iter()
         .map(|h| Request {
-            session_id: sid.clone(),
             handoff_id: Some(h.to_string()),
-            ..Request::default()
+            ..request(&sid)
         })
         .collect();
     let (a, b, c) = tokio::join!(
@@ -248,11 +218,10 @@ async fn concurrent_handoffs_with_different_ids_make_one_case() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_cc_is_off() {
-    use store::ObjectStore;
     let world = start("threads-cc").await;
     let s = &world.sessions;
     let sid = world
-        .ingest(
+        .ingest_file(
             Mail {
                 from: "Ana Lima <ana@bigcorp.example>",
                 message_id: "cc-1@bigcorp.example",
@@ -261,9 +230,7 @@ async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_c
             },
             "c-1",
         )
-        .await
-        .session_id
-        .expect("filed");
+        .await;
     for (cc, key) in [(true, "on"), (false, "off")] {
         let outbox = store::MemoryObjectStore::default();
         let settings = app::reply::ReplySettings::from_lookup(
@@ -289,14 +256,7 @@ async fn replies_go_to_the_customer_and_cc_the_other_participants_unless_reply_c
         )
         .await
         .expect("sent");
-        let keys = outbox.list("outbox/").await.expect("list");
-        assert_eq!(keys.len(), 1);
-        let raw = outbox
-            .get(&keys[0])
-            .await
-            .expect("get")
-            .expect("mail")
-            .bytes;
+        let raw = only_outbox_mail(&outbox).await;
         let text = String::from_utf8_lossy(&raw);
         assert!(
             text.contains("To: \"Ana Lima\" <ana@bigcorp.example>")
@@ -323,7 +283,7 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
     let mut w = world.worker();
     w.reopen_days = 7;
     let sid = world
-        .ingest(
+        .ingest_file(
             Mail {
                 message_id: "re-1@client.example",
                 body: "The pump leaks.",
@@ -331,19 +291,8 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
             },
             "r-1",
         )
-        .await
-        .session_id
-        .expect("filed");
-    let case = w
-        .handle(
-            &Request {
-                session_id: sid.clone(),
-                ..Request::default()
-            },
-            now(),
-        )
-        .await
-        .expect("case");
+        .await;
+    let case = w.handle(&request(&sid), now()).await.expect("case");
     let incident = uuid::Uuid::parse_str(case["incident_id"].as_str().expect("id")).expect("uuid");
     let resolve = |days_ago: i64| {
         emu.update(
@@ -379,11 +328,7 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
             world.ingest(m, &format!("r-{n}")).await
         }
     };
-    let followup = Request {
-        session_id: sid.clone(),
-        kind: Some("followup".into()),
-        ..Request::default()
-    };
+    let followup = followup_request(&sid);
 
     // Resolved yesterday: the customer says it leaks again -> reactivated, with the note.
     resolve(1);
@@ -413,13 +358,7 @@ async fn mail_to_a_resolved_case_reactivates_it_thanks_only_notes_and_late_mail_
         .expect("new session")
         .to_string();
     let child = w
-        .handle(
-            &Request {
-                session_id: new_sid,
-                ..Request::default()
-            },
-            now(),
-        )
+        .handle(&request(&new_sid), now())
         .await
         .expect("child case");
     let rows = emu.records("incidents");
@@ -445,22 +384,12 @@ async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_not
     let w = world.worker();
     let handoff = |sid: String| {
         let w = &w;
-        async move {
-            w.handle(
-                &Request {
-                    session_id: sid,
-                    ..Request::default()
-                },
-                now(),
-            )
-            .await
-            .expect("case")
-        }
+        async move { w.handle(&request(&sid), now()).await.expect("case") }
     };
     // m1 starts A; m3 (a reply to m2, not yet seen, under another subject) starts B; both
     // are handed off. Then m2 arrives: a reply to m1 that m3 answered, so A and B are one thread.
     let a = world
-        .ingest(
+        .ingest_file(
             Mail {
                 subject: "Printer jams",
                 message_id: "mc-m1@client.example",
@@ -470,11 +399,9 @@ async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_not
             },
             "mc-1",
         )
-        .await
-        .session_id
-        .expect("A");
+        .await;
     let b = world
-        .ingest(
+        .ingest_file(
             Mail {
                 subject: "Toner order",
                 message_id: "mc-m3@client.example",
@@ -486,9 +413,7 @@ async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_not
             },
             "mc-3",
         )
-        .await
-        .session_id
-        .expect("B");
+        .await;
     assert_ne!(a, b);
     let case_a = handoff(a.clone()).await;
     let case_b = handoff(b.clone()).await;
@@ -516,11 +441,7 @@ async fn two_handed_off_sessions_of_one_thread_merge_and_the_younger_case_is_not
     let merged = s.load(&b).await.expect("load").expect("B");
     assert_eq!(merged.merged_into.as_deref(), Some(a.as_str()));
 
-    let followup = Request {
-        session_id: a.clone(),
-        kind: Some("followup".into()),
-        ..Request::default()
-    };
+    let followup = followup_request(&a);
     w.handle(&followup, now()).await.expect("follow-up");
     w.handle(&followup, now()).await.expect("follow-up again");
     let ticket_a = case_a["ticket_number"].as_str().expect("ticket");
@@ -567,9 +488,8 @@ async fn two_first_messages_with_the_same_customer_and_subject_at_once_are_one_s
         };
         let b_mail = Mail {
             message_id: &b_id,
-            subject: "Invoice question",
             body: "Second.",
-            ..Mail::default()
+            ..a_mail
         };
         let (a, b) = tokio::join!(world.ingest(a_mail, &sa), world.ingest(b_mail, &sb));
         assert_eq!(a.session_id, b.session_id, "round {round}");
@@ -616,14 +536,19 @@ impl<O> Jitter<O> {
             tokio::task::yield_now().await;
         }
     }
+
+    /// `request` between two pauses.
+    async fn paused<T>(&self, request: impl std::future::Future<Output = T>) -> T {
+        self.pause().await;
+        let r = request.await;
+        self.pause().await;
+        r
+    }
 }
 
 impl<O: store::ObjectStore> store::ObjectStore for Jitter<O> {
     async fn get(&self, key: &str) -> Result<Option<store::Object>, store::StoreError> {
-        self.pause().await;
-        let r = self.inner.get(key).await;
-        self.pause().await;
-        r
+        self.paused(self.inner.get(key)).await
     }
     async fn put_new(
         &self,
@@ -631,10 +556,8 @@ impl<O: store::ObjectStore> store::ObjectStore for Jitter<O> {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<store::Etag, store::StoreError> {
-        self.pause().await;
-        let r = self.inner.put_new(key, bytes, content_type).await;
-        self.pause().await;
-        r
+        self.paused(self.inner.put_new(key, bytes, content_type))
+            .await
     }
     async fn put_if_match(
         &self,
@@ -643,13 +566,8 @@ impl<O: store::ObjectStore> store::ObjectStore for Jitter<O> {
         content_type: &str,
         etag: &store::Etag,
     ) -> Result<store::Etag, store::StoreError> {
-        self.pause().await;
-        let r = self
-            .inner
-            .put_if_match(key, bytes, content_type, etag)
-            .await;
-        self.pause().await;
-        r
+        self.paused(self.inner.put_if_match(key, bytes, content_type, etag))
+            .await
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, store::StoreError> {
         self.inner.list(prefix).await
@@ -658,6 +576,23 @@ impl<O: store::ObjectStore> store::ObjectStore for Jitter<O> {
         self.pause().await;
         self.inner.delete(key).await
     }
+}
+
+/// The Message-IDs of thread `seed`'s `n` messages.
+fn thread_ids(seed: u64, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("t{seed}-{i}@client.example"))
+        .collect()
+}
+
+/// Whether `THREAD_SEED` replays one seed (and its batches are printed).
+fn replaying() -> bool {
+    std::env::var("THREAD_SEED").is_ok()
+}
+
+/// A number from the environment.
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// One thread of 3-6 messages with mixed header styles, ingested in a random order in random
@@ -670,9 +605,7 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
     let s = Sessions::new(store);
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let n = 3 + rng.below(4);
-    let ids: Vec<String> = (0..n)
-        .map(|i| format!("t{seed}-{i}@client.example"))
-        .collect();
+    let ids = thread_ids(seed, n);
     let root_sid = format!(
         "mc-{}",
         &store::ids::sha256_hex(&String::from(store::MessageKey::of_message_id(&ids[0])))[..16]
@@ -727,7 +660,7 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
     let mut arrivals: Vec<String> = Vec::new();
     while at < n {
         let size = (1 + rng.below(max_batch)).min(n - at);
-        if std::env::var("THREAD_SEED").is_ok() {
+        if replaying() {
             eprintln!("batch {:?}", &order[at..at + size]);
         }
         arrivals.push(format!("batch {:?}:", &order[at..at + size]));
@@ -756,7 +689,7 @@ async fn one_thread<O: store::ObjectStore + Clone + 'static>(
                 o.session_id.as_deref().unwrap_or("-"),
                 if o.new_session { " new" } else { "" }
             ));
-            if std::env::var("THREAD_SEED").is_ok() {
+            if replaying() {
                 eprintln!(
                     "  -> {:?} new {} dup {}",
                     o.session_id, o.new_session, o.duplicate
@@ -802,9 +735,7 @@ async fn left_behind<O: store::ObjectStore>(
     seed: u64,
     n: usize,
 ) -> Result<String, String> {
-    let ids: Vec<String> = (0..n)
-        .map(|i| format!("t{seed}-{i}@client.example"))
-        .collect();
+    let ids = thread_ids(seed, n);
     // The indexes as they ended: what the failing interleaving left behind.
     let mut state = String::new();
     for (i, id) in ids.iter().enumerate() {
@@ -854,22 +785,14 @@ where
 /// `THREAD_SEED=<n>` replays one seed with its batches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn property_one_thread_is_one_session_whatever_the_arrival_order() {
-    let seeds: u64 = std::env::var("THREAD_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let batches: Vec<usize> = match std::env::var("THREAD_BATCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    let seeds: u64 = env_number("THREAD_SEEDS").unwrap_or(300);
+    let batches: Vec<usize> = match env_number("THREAD_BATCH") {
         Some(b) => vec![b],
         None => vec![1, 3, 6],
     };
     let mut failures = Vec::new();
     let mut merges = 0;
-    let only: Option<u64> = std::env::var("THREAD_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok());
+    let only: Option<u64> = env_number("THREAD_SEED");
     for &batch in &batches {
         for seed in only.map(|o| o..o + 1).unwrap_or(0..seeds) {
             let store = Jitter::new(store::MemoryObjectStore::default(), seed ^ 0x5EED);

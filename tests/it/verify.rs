@@ -4,8 +4,8 @@
 use app::handoff::Settings;
 use app::verify::{Check, EmailIdentities, IdentityStatus, Inputs, Problem, Report, Status, run};
 use dataverse_emulator::{Emulator, Kind};
-use dynamics::{Credentials, Owner};
-use serde_json::{Value, json};
+use dynamics::{Credentials, DataverseClient, Owner};
+use serde_json::json;
 use store::sessions::Sessions;
 use store::{ObjectStore, S3ObjectStore};
 use testkit::MotoServer;
@@ -34,11 +34,26 @@ async fn world(prefix: &str) -> World {
         .await
 }
 
-/// The emulator's credentials with one field replaced.
-fn creds_with(emu: &Emulator, field: &str, value: &str) -> String {
-    let mut v: Value = serde_json::from_str(&emu.credentials_json()).expect("json");
-    v[field] = json!(value);
-    v.to_string()
+/// SES with every identity verified.
+const VERIFIED: Ses = Ses(IdentityStatus::Verified);
+
+/// What a run checks: `crm` with `settings`, `sessions`, SES as `identities`, support@acme.com
+/// as the support address, at `now`.
+fn inputs<'a, O, E>(
+    crm: &'a DataverseClient,
+    settings: &'a Settings,
+    sessions: &'a Sessions<O>,
+    identities: Result<&'a E, String>,
+    now: i64,
+) -> Inputs<'a, O, E> {
+    Inputs {
+        dynamics: Ok(crm),
+        settings: Ok(settings),
+        sessions,
+        identities,
+        support_address: Some("support@acme.com"),
+        now,
+    }
 }
 
 impl World {
@@ -49,15 +64,7 @@ impl World {
 
     async fn verify_with(&self, creds: &str, settings: &Settings) -> Report {
         let crm = self.client_with(creds);
-        let report = run(&Inputs {
-            dynamics: Ok(&crm),
-            settings: Ok(settings),
-            sessions: &self.sessions,
-            identities: Ok(&Ses(IdentityStatus::Verified)),
-            support_address: Some("support@acme.com"),
-            now: NOW,
-        })
-        .await;
+        let report = run(&inputs(&crm, settings, &self.sessions, Ok(&VERIFIED), NOW)).await;
         assert_no_secrets(&self.emu, &report);
         report
     }
@@ -66,6 +73,18 @@ impl World {
         let mut s = self.settings.clone();
         f(&mut s);
         self.verify_with(&self.emu.credentials_json(), &s).await
+    }
+
+    /// The token check of a run whose credentials have `field` set to `value`: its detail
+    /// names `code` and its fix starts with `fix_start`.
+    async fn token_refused(&self, field: &str, value: &str, code: &str, fix_start: &str) -> Check {
+        let r = self
+            .verify_with(&self.creds_with(field, value), &self.settings)
+            .await;
+        let token = check(&r, "token");
+        assert!(token.detail.contains(code), "{token:?}");
+        assert!(fix(token).starts_with(fix_start), "{token:?}");
+        token.clone()
     }
 }
 
@@ -78,6 +97,26 @@ fn assert_no_secrets(emu: &Emulator, report: &Report) {
     let _ = emu;
 }
 
+/// Every check of an all-green run, in order (the world's one ticket property checked as
+/// `ticket_properties.casetypecode`).
+const ALL_CHECKS: [&str; 15] = [
+    "settings",
+    "credentials",
+    "token",
+    "whoami",
+    "read_incidents",
+    "privileges",
+    "queue",
+    "owner",
+    "priority",
+    "ticket_properties.casetypecode",
+    "description",
+    "store",
+    "ses_identity",
+    "forwarding",
+    "email_channel",
+];
+
 fn check<'a>(report: &'a Report, name: &str) -> &'a Check {
     report
         .get(name)
@@ -86,6 +125,13 @@ fn check<'a>(report: &'a Report, name: &str) -> &'a Check {
 
 fn fix(c: &Check) -> &str {
     c.fix.as_deref().unwrap_or("")
+}
+
+/// `c` failed with `detail`, and its fix starts with `fix_start`.
+fn assert_fails_with(c: &Check, detail: &str, fix_start: &str) {
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert_eq!(c.detail, detail);
+    assert!(fix(c).starts_with(fix_start), "{c:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -112,26 +158,7 @@ async fn all_green() {
         assert_eq!(c.status, Status::Ok, "{c:?}");
     }
     let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "settings",
-            "credentials",
-            "token",
-            "whoami",
-            "read_incidents",
-            "privileges",
-            "queue",
-            "owner",
-            "priority",
-            "ticket_properties.casetypecode",
-            "description",
-            "store",
-            "ses_identity",
-            "forwarding",
-            "email_channel",
-        ]
-    );
+    assert_eq!(names, ALL_CHECKS);
     assert!(
         check(&r, "email_channel")
             .detail
@@ -157,7 +184,7 @@ async fn wrong_client_secret_names_the_secret_value_and_skips_the_rest() {
     let w = world("verify-secret").await;
     let wrong = "not-the-secret-value-0123";
     let r = w
-        .verify_with(&creds_with(&w.emu, "client_secret", wrong), &w.settings)
+        .verify_with(&w.creds_with("client_secret", wrong), &w.settings)
         .await;
     assert!(!r.ok());
     let token = check(&r, "token");
@@ -165,16 +192,14 @@ async fn wrong_client_secret_names_the_secret_value_and_skips_the_rest() {
     assert!(token.detail.contains("AADSTS7000215"), "{token:?}");
     assert!(fix(token).contains("client_secret"), "{token:?}");
     assert!(fix(token).contains("*Value* (not its ID)"), "{token:?}");
-    for name in [
-        "whoami",
-        "read_incidents",
-        "privileges",
-        "queue",
-        "owner",
-        "priority",
-        "ticket_properties",
-        "description",
-    ] {
+    // The Dynamics checks after the token (ticket_properties skipped as one check).
+    let after_token = ALL_CHECKS
+        .iter()
+        .skip_while(|n| **n != "token")
+        .skip(1)
+        .take_while(|n| **n != "store")
+        .map(|n| n.split('.').next().unwrap_or(n));
+    for name in after_token {
         let c = check(&r, name);
         assert_eq!(c.status, Status::Skip, "{c:?}");
         assert_eq!(c.detail, "token failed");
@@ -188,45 +213,34 @@ async fn wrong_client_secret_names_the_secret_value_and_skips_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_tenant_names_tenant_id() {
     let w = world("verify-tenant").await;
-    let r = w
-        .verify_with(
-            &creds_with(&w.emu, "tenant_id", "99999999-0000-0000-0000-000000000000"),
-            &w.settings,
+    let token = w
+        .token_refused(
+            "tenant_id",
+            "99999999-0000-0000-0000-000000000000",
+            "AADSTS90002",
+            "tenant_id is wrong",
         )
         .await;
-    let token = check(&r, "token");
     assert_eq!(token.status, Status::Fail, "{token:?}");
-    assert!(token.detail.contains("AADSTS90002"), "{token:?}");
-    assert!(fix(token).starts_with("tenant_id is wrong"), "{token:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_client_id_and_environment_url_name_their_fields() {
     let w = world("verify-client").await;
-    let r = w
-        .verify_with(
-            &creds_with(&w.emu, "client_id", "12345678-0000-0000-0000-000000000000"),
-            &w.settings,
-        )
-        .await;
-    let token = check(&r, "token");
-    assert!(token.detail.contains("AADSTS700016"), "{token:?}");
-    assert!(
-        fix(token).starts_with("client_id is not an app"),
-        "{token:?}"
-    );
-    let r = w
-        .verify_with(
-            &creds_with(&w.emu, "environment_url", "http://127.0.0.1:9"),
-            &w.settings,
-        )
-        .await;
-    let token = check(&r, "token");
-    assert!(token.detail.contains("AADSTS70011"), "{token:?}");
-    assert!(
-        fix(token).starts_with("environment_url is wrong"),
-        "{token:?}"
-    );
+    w.token_refused(
+        "client_id",
+        "12345678-0000-0000-0000-000000000000",
+        "AADSTS700016",
+        "client_id is not an app",
+    )
+    .await;
+    w.token_refused(
+        "environment_url",
+        "http://127.0.0.1:9",
+        "AADSTS70011",
+        "environment_url is wrong",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -268,12 +282,10 @@ async fn queue_unknown_or_unset() {
     let w = world("verify-queue").await;
     let bad = Uuid::new_v4();
     let r = w.verify_settings(|s| s.queue_id = Some(bad)).await;
-    let q = check(&r, "queue");
-    assert_eq!(q.status, Status::Fail, "{q:?}");
-    assert_eq!(q.detail, format!("queue {bad} does not exist (404)"));
-    assert!(
-        fix(q).starts_with(&format!("DEFAULT_QUEUE_ID {bad} is wrong")),
-        "{q:?}"
+    assert_fails_with(
+        check(&r, "queue"),
+        &format!("queue {bad} does not exist (404)"),
+        &format!("DEFAULT_QUEUE_ID {bad} is wrong"),
     );
     assert!(!r.ok());
     let r = w.verify_settings(|s| s.queue_id = None).await;
@@ -290,12 +302,10 @@ async fn owner_unknown_or_in_the_other_table() {
     let r = w
         .verify_settings(|s| s.owner = Some(Owner::User(bad)))
         .await;
-    let o = check(&r, "owner");
-    assert_eq!(o.status, Status::Fail, "{o:?}");
-    assert_eq!(o.detail, format!("systemusers({bad}) does not exist (404)"));
-    assert!(
-        fix(o).starts_with(&format!("DEFAULT_OWNER_ID {bad} is wrong")),
-        "{o:?}"
+    assert_fails_with(
+        check(&r, "owner"),
+        &format!("systemusers({bad}) does not exist (404)"),
+        &format!("DEFAULT_OWNER_ID {bad} is wrong"),
     );
     // A team's id given as a bare GUID (read as a user).
     let team = w.emu.seeds().team_id;
@@ -425,7 +435,7 @@ async fn unreadable_credentials_and_settings() {
             .as_ref()
             .map_err(Clone::clone),
         sessions: &w.sessions,
-        identities: Ok(&Ses(IdentityStatus::Verified)),
+        identities: Ok(&VERIFIED),
         support_address: Some("support@acme.com"),
         now: NOW,
     })
@@ -458,28 +468,20 @@ async fn ses_identity_states() {
         (IdentityStatus::Pending, Status::Warn, "DKIM CNAME records"),
         (IdentityStatus::Failed, Status::Fail, "restart verification"),
     ] {
-        let r = run(&Inputs {
-            dynamics: Ok(&crm),
-            settings: Ok(&w.settings),
-            sessions: &w.sessions,
-            identities: Ok(&Ses(state)),
-            support_address: Some("support@acme.com"),
-            now: NOW,
-        })
+        let r = run(&inputs(
+            &crm,
+            &w.settings,
+            &w.sessions,
+            Ok(&Ses(state)),
+            NOW,
+        ))
         .await;
         let c = check(&r, "ses_identity");
         assert_eq!(c.status, status, "{c:?}");
         assert!(fix(c).contains(needle), "{c:?}");
     }
-    let r = run(&Inputs {
-        dynamics: Ok(&crm),
-        settings: Ok(&w.settings),
-        sessions: &w.sessions,
-        identities: Err::<&Ses, _>("AWS is not configured".into()),
-        support_address: Some("support@acme.com"),
-        now: NOW,
-    })
-    .await;
+    let unconfigured = Err::<&Ses, _>("AWS is not configured".into());
+    let r = run(&inputs(&crm, &w.settings, &w.sessions, unconfigured, NOW)).await;
     let c = check(&r, "ses_identity");
     assert_eq!(c.status, Status::Skip, "{c:?}");
     assert!(r.ok());
@@ -512,14 +514,14 @@ async fn pending_gmail_forwarding_confirmation_is_listed_with_code_and_link() {
     assert!(r.ok(), "a pending confirmation is a warning: {r:#?}");
     // A month later it is no longer shown.
     let crm = w.client();
-    let r = run(&Inputs {
-        dynamics: Ok(&crm),
-        settings: Ok(&w.settings),
-        sessions: &w.sessions,
-        identities: Ok(&Ses(IdentityStatus::Verified)),
-        support_address: Some("support@acme.com"),
-        now: NOW + 31 * 24 * 3600,
-    })
+    let month_later = NOW + 31 * 24 * 3600;
+    let r = run(&inputs(
+        &crm,
+        &w.settings,
+        &w.sessions,
+        Ok(&VERIFIED),
+        month_later,
+    ))
     .await;
     let f = check(&r, "forwarding");
     assert_eq!(f.status, Status::Ok, "{f:?}");
@@ -536,15 +538,7 @@ async fn unreachable_bucket_fails_the_store_and_skips_forwarding() {
         None,
     ));
     let crm = w.client();
-    let r = run(&Inputs {
-        dynamics: Ok(&crm),
-        settings: Ok(&w.settings),
-        sessions: &missing,
-        identities: Ok(&Ses(IdentityStatus::Verified)),
-        support_address: Some("support@acme.com"),
-        now: NOW,
-    })
-    .await;
+    let r = run(&inputs(&crm, &w.settings, &missing, Ok(&VERIFIED), NOW)).await;
     let s = check(&r, "store");
     assert_eq!(s.status, Status::Fail, "{s:?}");
     assert!(fix(s).starts_with("Check the bucket name"), "{s:?}");

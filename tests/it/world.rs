@@ -71,6 +71,15 @@ pub fn acme_config() -> Config {
     }
 }
 
+/// The follow-up request the queue carries for mail after the handoff.
+pub fn followup_request(session_id: &str) -> Request {
+    Request {
+        session_id: session_id.into(),
+        kind: Some("followup".into()),
+        ..Request::default()
+    }
+}
+
 /// A JSON object (ticket properties).
 pub fn props(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
@@ -236,6 +245,13 @@ impl<O: ObjectStore> World<O> {
         self.client_with(&self.emu.credentials_json())
     }
 
+    /// The emulator's credentials with one field replaced.
+    pub fn creds_with(&self, field: &str, value: &str) -> String {
+        let mut v: Value = serde_json::from_str(&self.emu.credentials_json()).expect("json");
+        v[field] = Value::from(value);
+        v.to_string()
+    }
+
     /// A new client with these credentials.
     pub fn client_with(&self, creds_json: &str) -> DataverseClient {
         client(creds_json, self.retry.clone())
@@ -292,14 +308,9 @@ impl<O: ObjectStore> World<O> {
         self.run_handoff(&req, HANDOFF_AT).await
     }
 
-    /// The follow-up request the queue carries for mail after the handoff.
+    /// [`followup_request`] through [`World::run_handoff`].
     pub async fn followup(&self, session_id: &str) -> Result<Outcome, HandoffError> {
-        let req = Request {
-            session_id: session_id.into(),
-            kind: Some("followup".into()),
-            ..Request::default()
-        };
-        self.run_handoff(&req, 0).await
+        self.run_handoff(&followup_request(session_id), 0).await
     }
 
     /// `app::handoff::run` with the world's client, settings and limits.
