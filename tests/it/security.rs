@@ -15,7 +15,6 @@ use dynamics::{Credentials, DataverseClient};
 use lambda_runtime::{Context, LambdaEvent};
 use mail::Mailbox;
 use serde_json::{Value, json};
-use store::layout::OUTBOX_PREFIX;
 use store::sessions::Sessions;
 use store::{DirObjectStore, MemoryObjectStore};
 
