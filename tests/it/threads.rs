@@ -550,23 +550,14 @@ impl<O: store::ObjectStore> store::ObjectStore for Jitter<O> {
     async fn get(&self, key: &str) -> Result<Option<store::Object>, store::StoreError> {
         self.paused(self.inner.get(key)).await
     }
-    async fn put_new(
+    async fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         content_type: &str,
+        condition: store::Condition<'_>,
     ) -> Result<store::Etag, store::StoreError> {
-        self.paused(self.inner.put_new(key, bytes, content_type))
-            .await
-    }
-    async fn put_if_match(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        content_type: &str,
-        etag: &store::Etag,
-    ) -> Result<store::Etag, store::StoreError> {
-        self.paused(self.inner.put_if_match(key, bytes, content_type, etag))
+        self.paused(self.inner.put(key, bytes, content_type, condition))
             .await
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, store::StoreError> {

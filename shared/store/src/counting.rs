@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Etag, Object, ObjectStore, StoreError};
+use crate::{Condition, Etag, Object, ObjectStore, StoreError};
 
 /// Counts of each operation.
 #[derive(Debug, Default)]
@@ -90,34 +90,21 @@ impl<O: ObjectStore> ObjectStore for CountingObjectStore<O> {
         self.counts.note(format!("GET {key} {what}"));
         got
     }
-    async fn put_new(
+    async fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         content_type: &str,
+        condition: Condition<'_>,
     ) -> Result<Etag, StoreError> {
         self.counts.puts.fetch_add(1, Ordering::Relaxed);
-        let put = self.inner.put_new(key, bytes, content_type).await;
+        let put = self.inner.put(key, bytes, content_type, condition).await;
+        let (what, conflict) = match condition {
+            Condition::Absent => ("PUT-new", "taken"),
+            Condition::Matches(_) => ("PUT-if-match", "changed"),
+        };
         self.counts
-            .note(format!("PUT-new {key} {}", put_outcome(&put, "taken")));
-        put
-    }
-    async fn put_if_match(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        content_type: &str,
-        etag: &Etag,
-    ) -> Result<Etag, StoreError> {
-        self.counts.puts.fetch_add(1, Ordering::Relaxed);
-        let put = self
-            .inner
-            .put_if_match(key, bytes, content_type, etag)
-            .await;
-        self.counts.note(format!(
-            "PUT-if-match {key} {}",
-            put_outcome(&put, "changed")
-        ));
+            .note(format!("{what} {key} {}", put_outcome(&put, conflict)));
         put
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::memory::etag_of;
-use crate::{Etag, Object, ObjectStore, StoreError, check_key};
+use crate::{Condition, Etag, Object, ObjectStore, StoreError, check_key};
 
 /// Objects as files under a root directory (`<root>/<key>`); bookkeeping lives in
 /// `<root>/.mc-tmp` and `<root>/.mc-locks`.
@@ -159,25 +159,21 @@ impl ObjectStore for DirObjectStore {
         blocking(move || s.get_blocking(&k)).await
     }
 
-    async fn put_new(
+    async fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         _content_type: &str,
+        condition: Condition<'_>,
     ) -> Result<Etag, StoreError> {
         let (s, k) = (self.clone(), key.to_string());
-        blocking(move || s.put_new_blocking(&k, &bytes)).await
-    }
-
-    async fn put_if_match(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        _content_type: &str,
-        etag: &Etag,
-    ) -> Result<Etag, StoreError> {
-        let (s, k, e) = (self.clone(), key.to_string(), etag.clone());
-        blocking(move || s.put_if_match_blocking(&k, &bytes, &e)).await
+        match condition {
+            Condition::Absent => blocking(move || s.put_new_blocking(&k, &bytes)).await,
+            Condition::Matches(etag) => {
+                let e = etag.clone();
+                blocking(move || s.put_if_match_blocking(&k, &bytes, &e)).await
+            }
+        }
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

@@ -70,17 +70,36 @@ impl StoreError {
     }
 }
 
+/// The precondition of every write: there are no unconditional writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition<'a> {
+    /// The key must not exist (`If-None-Match: *`).
+    Absent,
+    /// The object's tag must still be this one (`If-Match`).
+    Matches(&'a Etag),
+}
+
 /// A blob store with conditional writes.
 pub trait ObjectStore: Send + Sync {
     /// The object under `key`, or `None`.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Object>, StoreError>> + Send;
+    /// Write `key` if `condition` holds; [`StoreError::Conflict`] otherwise.
+    fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        condition: Condition<'_>,
+    ) -> impl Future<Output = Result<Etag, StoreError>> + Send;
     /// Create `key`; [`StoreError::Conflict`] when it exists.
     fn put_new(
         &self,
         key: &str,
         bytes: Vec<u8>,
         content_type: &str,
-    ) -> impl Future<Output = Result<Etag, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Etag, StoreError>> + Send {
+        self.put(key, bytes, content_type, Condition::Absent)
+    }
     /// Replace `key` if its tag is still `etag`; [`StoreError::Conflict`] otherwise.
     fn put_if_match(
         &self,
@@ -88,7 +107,9 @@ pub trait ObjectStore: Send + Sync {
         bytes: Vec<u8>,
         content_type: &str,
         etag: &Etag,
-    ) -> impl Future<Output = Result<Etag, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Etag, StoreError>> + Send {
+        self.put(key, bytes, content_type, Condition::Matches(etag))
+    }
     /// Every key under `prefix`, sorted.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// Remove `key` (no error when absent).

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::{Etag, Object, ObjectStore, StoreError};
+use crate::{Condition, Etag, Object, ObjectStore, StoreError};
 
 /// Objects in a shared map; clones share the same objects.
 #[derive(Debug, Clone, Default)]
@@ -32,14 +32,20 @@ impl ObjectStore for MemoryObjectStore {
         self.with(|m| m.get(key).cloned())
     }
 
-    async fn put_new(
+    async fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         _content_type: &str,
+        condition: Condition<'_>,
     ) -> Result<Etag, StoreError> {
         self.with(|m| {
-            if m.contains_key(key) {
+            let holds = match (condition, m.get(key)) {
+                (Condition::Absent, current) => current.is_none(),
+                (Condition::Matches(etag), Some(o)) => &o.etag == etag,
+                (Condition::Matches(_), None) => false,
+            };
+            if !holds {
                 return Err(StoreError::Conflict { key: key.into() });
             }
             let etag = etag_of(&bytes);
@@ -51,29 +57,6 @@ impl ObjectStore for MemoryObjectStore {
                 },
             );
             Ok(etag)
-        })?
-    }
-
-    async fn put_if_match(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        _content_type: &str,
-        etag: &Etag,
-    ) -> Result<Etag, StoreError> {
-        self.with(|m| match m.get(key) {
-            Some(o) if &o.etag == etag => {
-                let new = etag_of(&bytes);
-                m.insert(
-                    key.into(),
-                    Object {
-                        bytes,
-                        etag: new.clone(),
-                    },
-                );
-                Ok(new)
-            }
-            _ => Err(StoreError::Conflict { key: key.into() }),
         })?
     }
 

@@ -2,10 +2,9 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::{Etag, Object, ObjectStore, StoreError};
+use crate::{Condition, Etag, Object, ObjectStore, StoreError};
 
 /// The largest buffer reserved up front from a response's Content-Length (SES mail is at most
 /// 40 MB); a larger object still reads, growing the buffer.
@@ -57,28 +56,6 @@ impl S3ObjectStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
-    }
-
-    /// One PUT with the precondition `condition` adds (`If-None-Match` or `If-Match`).
-    async fn put(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        content_type: &str,
-        condition: impl FnOnce(PutObjectFluentBuilder) -> PutObjectFluentBuilder,
-    ) -> Result<Etag, StoreError> {
-        let put = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.key(key))
-            .content_type(content_type)
-            .body(ByteStream::from(bytes));
-        condition(put)
-            .send()
-            .await
-            .map(|o| Etag(o.e_tag().unwrap_or_default().to_string()))
-            .map_err(|e| conditional(key, e))
     }
 }
 
@@ -144,25 +121,28 @@ impl ObjectStore for S3ObjectStore {
         }
     }
 
-    async fn put_new(
+    async fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         content_type: &str,
+        condition: Condition<'_>,
     ) -> Result<Etag, StoreError> {
-        self.put(key, bytes, content_type, |p| p.if_none_match("*"))
-            .await
-    }
-
-    async fn put_if_match(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        content_type: &str,
-        etag: &Etag,
-    ) -> Result<Etag, StoreError> {
-        self.put(key, bytes, content_type, |p| p.if_match(&etag.0))
-            .await
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.key(key))
+            .content_type(content_type)
+            .body(ByteStream::from(bytes));
+        match condition {
+            Condition::Absent => put.if_none_match("*"),
+            Condition::Matches(etag) => put.if_match(&etag.0),
+        }
+        .send()
+        .await
+        .map(|o| Etag(o.e_tag().unwrap_or_default().to_string()))
+        .map_err(|e| conditional(key, e))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

@@ -249,11 +249,16 @@ pub fn description(thread: &Thread, details: &Details, max: usize) -> Descriptio
     // Newest first until the budget is spent; the notice's length depends on how many are
     // left out, so it is reserved at its largest.
     let notice = |omitted: usize| {
+        let what = match omitted {
+            0 => "the message is cut short".to_string(),
+            n => format!("{n} of {total} earlier messages not shown"),
+        };
         format!(
-            "--- Transcript: {omitted} of {total} earlier messages not shown (description limit {max} characters); the complete transcript is in the note \"Email transcript\" ---\n\n"
+            "--- Transcript: {what} (description limit {max} characters); the complete transcript is in the note \"Email transcript\" ---\n\n"
         )
     };
-    let budget = max.saturating_sub(dv_len(&head) + 1 + dv_len(&notice(total)));
+    let longest = dv_len(&notice(total)).max(dv_len(&notice(0)));
+    let budget = max.saturating_sub(dv_len(&head) + 1 + longest);
     let mut kept: Vec<&String> = Vec::new();
     let mut used = 0;
     for r in rendered.iter().rev() {
@@ -264,7 +269,13 @@ pub fn description(thread: &Thread, details: &Details, max: usize) -> Descriptio
         kept.push(r);
     }
     kept.reverse();
-    let mut text = format!("{head}\n{}", notice(total - kept.len()));
+    // Not even the newest message fits: its beginning is shown, so it is not counted as left out.
+    let shown = if kept.is_empty() {
+        usize::from(!rendered.is_empty())
+    } else {
+        kept.len()
+    };
+    let mut text = format!("{head}\n{}", notice(total - shown));
     if kept.is_empty() {
         // Not even the newest message fits: show its beginning.
         if let Some(last) = rendered.last() {

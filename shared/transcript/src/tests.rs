@@ -113,6 +113,30 @@ fn one_huge_message_is_cut_not_dropped() {
     assert!(d.truncated);
     assert!(dv_len(&d.text) <= 2000);
     assert!(d.text.contains("message 0"));
+    assert!(
+        d.text.contains("Transcript: the message is cut short"),
+        "{}",
+        d.text
+    );
+}
+
+#[test]
+fn a_newest_message_too_long_to_fit_is_shown_cut_and_not_counted_as_left_out() {
+    let mut t = thread(2, 100);
+    t.messages[1] = entry(
+        "2024-03-12T11:00:00Z",
+        Direction::Inbound,
+        "Ana",
+        &format!("message 1 {}", "y".repeat(10_000)),
+    );
+    let d = description(&t, &Details::default(), 2000);
+    assert!(dv_len(&d.text) <= 2000);
+    assert!(d.text.contains("message 1 yyy"), "{}", d.text);
+    assert!(
+        d.text.contains("1 of 2 earlier messages not shown"),
+        "{}",
+        d.text
+    );
 }
 
 #[test]
