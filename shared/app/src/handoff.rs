@@ -97,8 +97,9 @@ impl Kind {
 /// `REOPEN_DAYS` when unset.
 pub const DEFAULT_REOPEN_DAYS: u32 = 7;
 
-/// Settings from the function's configuration.
-#[derive(Debug, Clone, Default)]
+/// Settings from the function's configuration. The default is what an empty configuration
+/// gives ([`Settings::from_lookup`] of nothing): no queue or owner, reopen within 7 days.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `DEFAULT_QUEUE_ID`.
     pub queue_id: Option<Uuid>,
@@ -113,6 +114,19 @@ pub struct Settings {
     /// `REOPEN_DAYS` (default 7): mail within this many days of a case's closing reactivates
     /// it; later mail starts a new case linked as its child (`parentcaseid`).
     pub reopen_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            queue_id: None,
+            owner: None,
+            priority: None,
+            ticket_properties: Map::new(),
+            session_url_template: None,
+            reopen_days: DEFAULT_REOPEN_DAYS,
+        }
+    }
 }
 
 impl Settings {
@@ -522,5 +536,18 @@ pub fn split_name(name: Option<&str>, email: &str) -> (Option<String>, String) {
     match name.rsplit_once(' ') {
         Some((first, last)) => (Some(cut(first)), cut(last)),
         None => (None, cut(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_settings_are_an_empty_configuration() {
+        let empty = Settings::from_lookup(|_| None).expect("empty configuration");
+        let default = Settings::default();
+        assert_eq!(default.reopen_days, DEFAULT_REOPEN_DAYS);
+        assert_eq!(format!("{default:?}"), format!("{empty:?}"));
     }
 }

@@ -219,6 +219,8 @@ impl World {
             queue_id: Some(seeds.queue_id),
             owner: Some(Owner::Team(seeds.team_id)),
             priority: Some(1),
+            // Never reopen: mail to a resolved case starts a new one (followup.rs tests it).
+            reopen_days: 0,
             ..Settings::default()
         };
         let config = Config {
