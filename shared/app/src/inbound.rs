@@ -14,6 +14,7 @@ use store::session::{Session, SessionState};
 use store::sessions::Sessions;
 
 use crate::events;
+use crate::handoff::Kind;
 use crate::ingest::{Config, IngestError, Outcome, Receipt};
 use crate::ports::{EventSink, HandoffQueue, announce};
 use crate::routing::Policy;
@@ -33,12 +34,12 @@ pub struct Outlets<'a> {
 
 /// The body of an automatic handoff notice, due at `due_at`.
 pub fn auto_notice(session_id: &str, due_at: i64) -> String {
-    json!({"session_id": session_id, "kind": "auto", "due_at": due_at}).to_string()
+    json!({"session_id": session_id, "kind": Kind::Auto, "due_at": due_at}).to_string()
 }
 
 /// The body of a follow-up notice.
 pub fn followup_notice(session_id: &str) -> String {
-    json!({"session_id": session_id, "kind": "followup"}).to_string()
+    json!({"session_id": session_id, "kind": Kind::Followup}).to_string()
 }
 
 /// When the automatic handoff of `session` is due under `policy`, if it has one.

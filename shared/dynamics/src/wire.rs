@@ -115,6 +115,8 @@ pub struct PartResponse {
     pub status: u16,
     /// The part's body (empty when none).
     pub body: String,
+    /// The part's `Retry-After` in seconds (a throttled change set says how long to wait).
+    pub retry_after: Option<u64>,
 }
 
 /// Read the response parts of a `$batch` answer in order: each embedded `HTTP/1.1 NNN` status
@@ -128,9 +130,15 @@ pub fn parse_batch(text: &str) -> Vec<PartResponse> {
         };
         let status = rest.get(..3).and_then(|s| s.parse().ok()).unwrap_or(0);
         // headers until a blank line
+        let mut retry_after = None;
         for h in lines.by_ref() {
             if h.trim().is_empty() {
                 break;
+            }
+            if let Some((name, value)) = h.split_once(':')
+                && name.trim().eq_ignore_ascii_case("retry-after")
+            {
+                retry_after = value.trim().parse().ok();
             }
         }
         let mut body = String::new();
@@ -145,6 +153,7 @@ pub fn parse_batch(text: &str) -> Vec<PartResponse> {
         parts.push(PartResponse {
             status,
             body: body.trim().to_string(),
+            retry_after,
         });
     }
     parts
@@ -187,9 +196,18 @@ mod tests {
             parts[0],
             PartResponse {
                 status: 200,
-                body: "{\"ticketnumber\":\"CAS-1\"}".into()
+                body: "{\"ticketnumber\":\"CAS-1\"}".into(),
+                retry_after: None,
             }
         );
         assert_eq!(parts[1].status, 204);
+    }
+
+    #[test]
+    fn a_throttled_part_says_how_long_to_wait() {
+        let answer = "--batchresponse_1\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\nContent-Type: application/json\r\n\r\n{\"error\":{}}\r\n--batchresponse_1--\r\n";
+        let parts = parse_batch(answer);
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].status, parts[0].retry_after), (429, Some(7)));
     }
 }

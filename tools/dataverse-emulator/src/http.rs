@@ -78,6 +78,24 @@ fn aad_error(status: u16, error: &str, code: u32, description: &str) -> Response
     json_response(status, &body, &[])
 }
 
+/// The first injected fault that matches `path` (a fault without a path matches when
+/// `any_matches`), counted down and removed when spent.
+fn take_fault(s: &mut State, path: &str, any_matches: bool) -> Option<Fault> {
+    let i = s.faults.iter().position(|f| {
+        f.count > 0
+            && match f.path_contains.as_deref() {
+                None => any_matches,
+                Some(p) => path.contains(p),
+            }
+    })?;
+    let f = s.faults[i].clone();
+    s.faults[i].count -= 1;
+    if s.faults[i].count == 0 {
+        s.faults.remove(i);
+    }
+    Some(f)
+}
+
 async fn token(
     AxState(state): AxState<Shared>,
     Path(tenant): Path<String>,
@@ -86,6 +104,20 @@ async fn token(
     let form = odata::query(&String::from_utf8_lossy(&body).replace('+', "%20"));
     let mut s = lock(&state);
     *s.counts.entry("token".into()).or_default() += 1;
+    // Only a fault that names the token endpoint (`oauth2`, `token`) fails it.
+    if let Some(f) = take_fault(&mut s, &format!("/{tenant}/oauth2/v2.0/token"), false) {
+        let headers: Vec<(String, String)> = if f.status == 429 {
+            vec![("Retry-After".into(), f.retry_after.to_string())]
+        } else {
+            Vec::new()
+        };
+        // RFC 6749's error shape, as Entra ID answers when it is throttling or failing.
+        return json_response(
+            f.status,
+            &json!({"error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable; try again later."}),
+            &headers,
+        );
+    }
     let cfg = s.cfg.clone();
     if tenant != cfg.tenant_id {
         return aad_error(
@@ -183,16 +215,7 @@ async fn api(
         tokio::time::sleep(latency).await;
     }
     let mut s = lock(&state);
-    if let Some(i) = s
-        .faults
-        .iter()
-        .position(|f| f.count > 0 && f.path_contains.as_deref().is_none_or(|p| path.contains(p)))
-    {
-        let f: Fault = s.faults[i].clone();
-        s.faults[i].count -= 1;
-        if s.faults[i].count == 0 {
-            s.faults.remove(i);
-        }
+    if let Some(f) = take_fault(&mut s, &path, true) {
         return if f.status == 429 {
             json_response(
                 429,

@@ -88,7 +88,8 @@ pub struct Fault {
     pub status: u16,
     /// How many matching requests fail.
     pub count: u32,
-    /// Only requests whose path contains this (e.g. `$batch`, `contacts`); `None` for any.
+    /// Only requests whose path contains this (e.g. `$batch`, `contacts`; `oauth2` for the token
+    /// endpoint); `None` for any Web API request.
     pub path_contains: Option<String>,
     /// `Retry-After` seconds for a 429.
     pub retry_after: u64,

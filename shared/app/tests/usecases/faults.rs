@@ -96,6 +96,39 @@ async fn throttling_within_the_bound_completes_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_throttled_or_failing_token_endpoint_is_retried() {
+    let (w, sid) = World::with_session().await;
+    w.emu.inject(fault(429, 1, "oauth2"));
+    w.emu.inject(fault(503, ATTEMPTS - 2, "oauth2"));
+    let out = w.handoff(&sid, None).await.expect("within the bound");
+    assert!(out.created);
+    assert_eq!(
+        w.emu.request_counts().get("token").copied(),
+        Some(u64::from(ATTEMPTS))
+    );
+    assert_eq!(w.records("incidents").len(), 1);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_throttling_past_the_bound_is_reported_and_loses_nothing() {
+    let (w, sid) = World::with_session().await;
+    w.emu.inject(fault(429, ATTEMPTS, "oauth2"));
+    let err = w.handoff(&sid, None).await.expect_err("out of attempts");
+    assert!(
+        matches!(
+            err,
+            HandoffError::Dynamics(DynamicsError::Unavailable { status: 429, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(!format!("{err}").contains("emulator-secret-value"), "{err}");
+    w.assert_nothing_handed_off(&sid).await;
+    let out = w.handoff(&sid, None).await.expect("the next try");
+    assert!(out.created);
+}
+
+#[tokio::test]
 async fn an_app_without_an_application_user_is_told_to_create_one() {
     let (w, sid) = World::with_session().await;
     w.emu.set_no_application_user(true);

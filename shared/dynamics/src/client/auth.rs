@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::DataverseClient;
 use super::transport::{Attempt, Warn};
 use crate::credentials::Secret;
-use crate::error::{DynamicsError, auth_error};
+use crate::error::{DynamicsError, auth_error, excerpt};
 use crate::wire;
 
 /// A cached bearer token.
@@ -64,15 +64,20 @@ impl DataverseClient {
                     Ok(reply) => reply,
                     Err(retry) => return Ok(retry),
                 };
-                Ok(if reply.status.is_server_error() {
-                    // Out of attempts, a 5xx is reported like any other refusal below.
-                    Attempt::Retry {
-                        wait: self.backoff(attempt),
-                        give_up: Ok(reply),
-                        warn: Warn::Quiet,
-                    }
-                } else {
-                    Attempt::Done(reply)
+                // Throttled (429, for as long as `Retry-After` says) or failing (5xx): again.
+                // Out of attempts, it is an outage to retry later, not a setup problem.
+                let status = reply.status.as_u16();
+                Ok(match self.wait_for(status, reply.retry_after, attempt) {
+                    Some(wait) => Attempt::Retry {
+                        wait,
+                        give_up: Err(DynamicsError::Unavailable {
+                            attempts: attempt,
+                            status,
+                            message: format!("token endpoint: {}", excerpt(&reply.body)),
+                        }),
+                        warn: Warn::Status(status),
+                    },
+                    None => Attempt::Done(reply),
                 })
             })
             .await?;

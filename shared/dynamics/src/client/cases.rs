@@ -244,9 +244,12 @@ impl DataverseClient {
                     }))
                 }
                 None => Err(api_error(a.status.as_u16(), &a.body)),
-                // A throttled or failed change set was rolled back: send it again.
+                // A throttled or failed change set was rolled back: send it again (a throttled
+                // one after its `Retry-After`).
                 Some(p) if p.status == 429 || p.status >= 500 => Ok(Attempt::Retry {
-                    wait: self.backoff(attempt),
+                    wait: self
+                        .wait_for(p.status, p.retry_after, attempt)
+                        .unwrap_or_else(|| self.backoff(attempt)),
                     give_up: Err(DynamicsError::Unavailable {
                         attempts: attempt,
                         status: p.status,

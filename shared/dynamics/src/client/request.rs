@@ -4,7 +4,6 @@
 //! create-only write).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -70,32 +69,23 @@ impl DataverseClient {
                 self.token_inner(true).await?;
                 return Ok(Attempt::Again);
             }
-            let wait = match status.as_u16() {
-                429 => Some(
-                    reply
-                        .retry_after
-                        .map(Duration::from_secs)
-                        .unwrap_or_else(|| self.backoff(attempt))
-                        .min(self.policy.max_delay),
-                ),
-                500..=599 => Some(self.backoff(attempt)),
-                _ => None,
-            };
-            Ok(match wait {
-                Some(wait) => Attempt::Retry {
-                    wait,
-                    give_up: Err(DynamicsError::Unavailable {
-                        attempts: attempt,
-                        status: status.as_u16(),
-                        message: excerpt(&reply.body),
+            Ok(
+                match self.wait_for(status.as_u16(), reply.retry_after, attempt) {
+                    Some(wait) => Attempt::Retry {
+                        wait,
+                        give_up: Err(DynamicsError::Unavailable {
+                            attempts: attempt,
+                            status: status.as_u16(),
+                            message: excerpt(&reply.body),
+                        }),
+                        warn: Warn::Status(status.as_u16()),
+                    },
+                    None => Attempt::Done(Answer {
+                        status,
+                        body: reply.body,
                     }),
-                    warn: Warn::Status(status.as_u16()),
                 },
-                None => Attempt::Done(Answer {
-                    status,
-                    body: reply.body,
-                }),
-            })
+            )
         })
         .await
     }

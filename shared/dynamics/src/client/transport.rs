@@ -3,13 +3,26 @@
 //! exchange. Each HTTP request is counted in [`DataverseClient::requests`], each retry in
 //! [`DataverseClient::retries`]. Knows nothing of tokens or of what is being sent.
 
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::{RequestBuilder, StatusCode};
 
 use super::DataverseClient;
 use crate::error::DynamicsError;
+
+/// 0 to `bound - 1` milliseconds, different from call to call (the clock's nanoseconds and a
+/// sequence number, mixed), so that clients retrying together spread out.
+fn jitter_ms(bound: u64) -> u64 {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0);
+    let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let mixed = (nanos ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_mul(0x2545_F491_4F6C_DD1D);
+    (mixed >> 32) % bound.max(1)
+}
 
 /// How hard to try before giving up.
 #[derive(Debug, Clone)]
@@ -82,8 +95,28 @@ impl DataverseClient {
             .policy
             .base_delay
             .saturating_mul(1u32 << attempt.min(16));
-        let jitter = Duration::from_millis(u64::from(Instant::now().elapsed().subsec_nanos() % 97));
-        exp.min(self.policy.max_delay) + jitter
+        exp.min(self.policy.max_delay) + Duration::from_millis(jitter_ms(97))
+    }
+
+    /// How long to wait before sending again what was answered with `status`: a 429 as long as
+    /// its `Retry-After` says (else the backoff), a 5xx the backoff, both within the policy's
+    /// `max_delay`; `None` for anything else (never retried).
+    pub(super) fn wait_for(
+        &self,
+        status: u16,
+        retry_after: Option<u64>,
+        attempt: u32,
+    ) -> Option<Duration> {
+        match status {
+            429 => Some(
+                retry_after
+                    .map(Duration::from_secs)
+                    .unwrap_or_else(|| self.backoff(attempt))
+                    .min(self.policy.max_delay),
+            ),
+            500..=599 => Some(self.backoff(attempt)),
+            _ => None,
+        }
     }
 
     /// The one retry loop: calls `attempt_once` with the attempt number (from 1) until it is
@@ -187,4 +220,17 @@ fn transport_failure(e: &reqwest::Error) -> String {
         "transport error"
     };
     format!("{kind}: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jitter_varies_and_stays_in_bounds() {
+        let draws: Vec<u64> = (0..64).map(|_| jitter_ms(97)).collect();
+        assert!(draws.iter().all(|&d| d < 97), "{draws:?}");
+        let distinct: std::collections::BTreeSet<_> = draws.iter().collect();
+        assert!(distinct.len() > 16, "{distinct:?}");
+    }
 }
