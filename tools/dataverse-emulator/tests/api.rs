@@ -42,10 +42,7 @@ async fn token_errors_carry_aadsts_codes_and_tokens_expire() {
             .starts_with("AADSTS7000215")
     );
     let c = client(&emu).await;
-    assert_eq!(
-        c.request(reqwest::Method::GET, "WhoAmI", &[], None).await.0,
-        200
-    );
+    assert_eq!(c.send(reqwest::Method::GET, "WhoAmI", None).await.0, 200);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, _, headers) = c.request(reqwest::Method::GET, "WhoAmI", &[], None).await;
     assert_eq!(status, 401);
@@ -57,14 +54,13 @@ async fn contact_lookup_is_case_insensitive_and_escapes_quotes() {
     let emu = Emulator::start(Config::default()).await.expect("start");
     let c = client(&emu).await;
     contact(&c, "O'Brien@Example.com").await;
-    let (s, v, _) = c.request(reqwest::Method::GET, "contacts?$select=contactid&$filter=emailaddress1%20eq%20%27o%27%27brien%40example.com%27", &[], None).await;
+    let (s, v) = c.send(reqwest::Method::GET, "contacts?$select=contactid&$filter=emailaddress1%20eq%20%27o%27%27brien%40example.com%27", None).await;
     assert_eq!(s, 200);
     assert_eq!(v["value"].as_array().map(Vec::len), Some(1));
-    let (s, v, _) = c
-        .request(
+    let (s, v) = c
+        .send(
             reqwest::Method::GET,
             "contacts?$filter=emailaddress1%20eq%20%27o%27brien%40example.com%27",
-            &[],
             None,
         )
         .await;
@@ -186,9 +182,9 @@ async fn incident_validation_matches_dataverse() {
 async fn metadata_queue_and_faults() {
     let emu = Emulator::start(Config::default()).await.expect("start");
     let c = client(&emu).await;
-    let (s, v, _) = c.request(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", &[], None).await;
+    let (s, v) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", None).await;
     assert_eq!((s, v["MaxLength"].as_u64()), (200, Some(2000)));
-    let (s, v, _) = c.request(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='prioritycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)", &[], None).await;
+    let (s, v) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='prioritycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)", None).await;
     assert_eq!(s, 200);
     assert_eq!(
         v["OptionSet"]["Options"][0]["Label"]["UserLocalizedLabel"]["Label"],
@@ -196,15 +192,14 @@ async fn metadata_queue_and_faults() {
     );
     let cid = contact(&c, "q@x.com").await;
     let iid = uuid::Uuid::new_v4();
-    c.request(
+    c.send(
         reqwest::Method::PATCH,
         &format!("incidents({iid})"),
-        &[],
         Some(json!({"title": "t", "customerid_contact@odata.bind": format!("/contacts({cid})")})),
     )
     .await;
     let q = emu.seeds().queue_id;
-    let (s, v, _) = c.request(reqwest::Method::POST, &format!("queues({q})/Microsoft.Dynamics.CRM.AddToQueue"), &[], Some(json!({"Target": {"incidentid": iid.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}}))).await;
+    let (s, v) = c.send(reqwest::Method::POST, &format!("queues({q})/Microsoft.Dynamics.CRM.AddToQueue"), Some(json!({"Target": {"incidentid": iid.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}}))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(emu.records("queueitems").len(), 1);
     emu.inject(Fault {
@@ -219,10 +214,7 @@ async fn metadata_queue_and_faults() {
         h.get("retry-after").and_then(|v| v.to_str().ok()),
         Some("3")
     );
-    assert_eq!(
-        c.request(reqwest::Method::GET, "WhoAmI", &[], None).await.0,
-        200
-    );
+    assert_eq!(c.send(reqwest::Method::GET, "WhoAmI", None).await.0, 200);
     assert!(emu.request_count() >= 6);
 }
 
@@ -232,13 +224,8 @@ async fn a_text_over_a_configured_max_length_is_refused_as_microsoft_documents()
     emu.set_max_length("incident", "description", 1000);
     let c = client(&emu).await;
     // The metadata tells the configured limit.
-    let (s, v, _) = c
-        .request(
-            reqwest::Method::GET,
-            "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength",
-            &[],
-            None,
-        )
+    let (s, v) = c
+        .send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", None)
         .await;
     assert_eq!((s, v["MaxLength"].as_u64()), (200, Some(1000)));
     let contact = contact(&c, "ana@client.example").await;
