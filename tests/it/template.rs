@@ -99,6 +99,13 @@ fn resources<'a>(t: &'a Value, ty: &str) -> Vec<(String, &'a Value)> {
         .collect()
 }
 
+/// The template's one resource of type `ty`.
+fn only<'a>(t: &'a Value, ty: &str) -> (String, &'a Value) {
+    let mut all = resources(t, ty);
+    assert_eq!(all.len(), 1, "{ty}");
+    all.remove(0)
+}
+
 fn resource<'a>(t: &'a Value, id: &str) -> &'a Value {
     let r = &t["Resources"][id];
     assert!(!r.is_null(), "template has no resource {id}");
@@ -220,9 +227,7 @@ fn iam_allows_no_wildcard_actions_or_resources() {
 #[test]
 fn bucket_is_private_encrypted_and_tls_only() {
     let t = template();
-    let buckets = resources(&t, "AWS::S3::Bucket");
-    assert_eq!(buckets.len(), 1);
-    let (id, b) = &buckets[0];
+    let (id, b) = &only(&t, "AWS::S3::Bucket");
     let p = &b["Properties"];
     for k in [
         "BlockPublicAcls",
@@ -489,9 +494,7 @@ fn declares_every_environment_variable() {
 #[test]
 fn secret_is_an_empty_placeholder_read_only_by_handoff() {
     let t = template();
-    let secrets = resources(&t, "AWS::SecretsManager::Secret");
-    assert_eq!(secrets.len(), 1);
-    let (id, s) = &secrets[0];
+    let (id, s) = &only(&t, "AWS::SecretsManager::Secret");
     assert_eq!(
         text(&s["Condition"]),
         "CreateSecret",
@@ -701,10 +704,9 @@ fn queues_are_encrypted_and_alarms_notify_the_topic() {
         // Idle queues and functions publish no data: that is not an alarm.
         assert_eq!(text(&p["TreatMissingData"]), "notBreaching", "{id}");
     }
-    let subs = resources(&t, "AWS::SNS::Subscription");
-    assert_eq!(subs.len(), 1);
-    assert_eq!(text(&subs[0].1["Condition"]), "HasAlarmEmail");
-    assert_eq!(text(&subs[0].1["Properties"]["Protocol"]), "email");
+    let (_, sub) = only(&t, "AWS::SNS::Subscription");
+    assert_eq!(text(&sub["Condition"]), "HasAlarmEmail");
+    assert_eq!(text(&sub["Properties"]["Protocol"]), "email");
     assert_eq!(
         t["Parameters"]["AlarmEmail"]["Default"],
         Value::String(String::new())

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use ingest::event::SesEvent;
 use ingest::handler::handle;
 use serde_json::Value;
-use store::layout::REJECTED_PREFIX;
-use store::{DirObjectStore, ObjectStore};
+use store::DirObjectStore;
 
 fn inputs() -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
@@ -60,12 +59,7 @@ async fn fuzz_found_events_are_acknowledged_on_a_directory_store() {
             .await
             .unwrap_or_else(|e| panic!("{path:?}: not acknowledged: {e:?}"));
         assert!(out.to_string().contains("rejected"), "{path:?}: {out}");
-        let rejected = deps
-            .sessions
-            .objects()
-            .list(REJECTED_PREFIX)
-            .await
-            .expect("list");
+        let rejected = common::rejected(&deps).await;
         assert_eq!(rejected.len(), 1, "{path:?}");
         let outside: Vec<_> = std::fs::read_dir(&outer)
             .expect("outer")

@@ -6,7 +6,6 @@ mod common;
 use ingest::event::SesEvent;
 use ingest::handler::{Deps, handle};
 use serde_json::{Value, json};
-use store::layout::REJECTED_PREFIX;
 use store::{MemoryObjectStore, ObjectStore};
 
 use common::event;
@@ -54,12 +53,7 @@ async fn missing_raw_object_is_rejected_not_retried_forever() {
             .unwrap_or("")
             .contains("not found")
     );
-    let rejected = deps
-        .sessions
-        .objects()
-        .list(REJECTED_PREFIX)
-        .await
-        .expect("list");
+    let rejected = common::rejected(&deps).await;
     assert_eq!(rejected.len(), 1);
 }
 
@@ -74,12 +68,7 @@ async fn unparseable_event_is_recorded_and_acknowledged() {
         let out = handle(&deps, event(bad)).await.expect("acknowledged");
         assert!(out.to_string().contains("rejected"), "{out}");
     }
-    let rejected = deps
-        .sessions
-        .objects()
-        .list(REJECTED_PREFIX)
-        .await
-        .expect("list");
+    let rejected = common::rejected(&deps).await;
     assert_eq!(rejected.len(), 3);
     assert!(deps.sessions.list().await.expect("list").is_empty());
 }

@@ -4,6 +4,8 @@
 //! test fails. `UPDATE_GOLDEN=1 cargo test -p mail --test corpus` rewrites the expectations;
 //! review the diff before committing.
 
+mod common;
+
 use std::path::PathBuf;
 
 fn options() -> mail::ParseOptions {
@@ -15,14 +17,8 @@ fn options() -> mail::ParseOptions {
 
 #[test]
 fn eml_corpus_matches_golden_json() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml");
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("fixture dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    files.sort();
+    let files = common::fixtures("eml", "eml");
     assert!(files.len() >= 20, "corpus has {} messages", files.len());
     let mut failures = Vec::new();
     for eml in &files {
@@ -40,13 +36,7 @@ fn eml_corpus_matches_golden_json() {
                 let _ = std::fs::remove_file(eml.with_extension("actual"));
             }
             _ => {
-                std::fs::write(eml.with_extension("actual"), &actual).expect("write actual");
-                failures.push(
-                    eml.file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
+                failures.push(common::mismatch(eml, &actual));
             }
         }
     }
@@ -55,10 +45,7 @@ fn eml_corpus_matches_golden_json() {
         files.len() - failures.len(),
         files.len()
     );
-    assert!(
-        failures.is_empty(),
-        "mismatches (see *.actual): {failures:?}"
-    );
+    common::assert_none(&failures);
 }
 
 #[test]

@@ -34,6 +34,17 @@ fn files(prefix: &str) -> Vec<PathBuf> {
     out
 }
 
+/// The `PREFIX*` inputs, at least one, each with its text.
+fn texts(prefix: &str) -> Vec<(PathBuf, String)> {
+    let inputs = files(prefix);
+    assert!(!inputs.is_empty());
+    let texts: Vec<String> = inputs
+        .iter()
+        .map(|path| std::fs::read_to_string(path).expect("read"))
+        .collect();
+    inputs.into_iter().zip(texts).collect()
+}
+
 fn outgoing(text: String) -> Outgoing {
     Outgoing {
         from: Mailbox {
@@ -65,10 +76,7 @@ fn boundary_of(raw: &str) -> String {
 
 #[test]
 fn reply_text_cannot_forge_the_mime_boundary() {
-    let inputs = files("compose-text-");
-    assert!(!inputs.is_empty());
-    for path in inputs {
-        let text = std::fs::read_to_string(&path).expect("read");
+    for (path, text) in texts("compose-text-") {
         let first =
             String::from_utf8(compose(&outgoing(text.clone())).expect("composes")).expect("ASCII");
         let boundary = boundary_of(&first);
@@ -110,10 +118,7 @@ fn reply_text_cannot_forge_the_mime_boundary() {
 
 #[test]
 fn odd_extra_header_names_are_refused_not_a_panic() {
-    let inputs = files("compose-header-name-");
-    assert!(!inputs.is_empty());
-    for path in inputs {
-        let name = std::fs::read_to_string(&path).expect("read");
+    for (path, name) in texts("compose-header-name-") {
         let mut m = outgoing("Hello".into());
         m.extra_headers = vec![(name.clone(), "v".into())];
         assert_eq!(

@@ -1,82 +1,18 @@
 //! The emulator answers like Dataverse: statuses, error codes and bodies.
 
+mod common;
+
 use std::time::Duration;
 
 use dataverse_emulator::{Config, Emulator, Fault, Kind};
 use serde_json::{Value, json};
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-async fn token(emu: &Emulator, secret: &str) -> reqwest::Response {
-    let cfg = Config::default();
-    reqwest::Client::new()
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emu.base_url(),
-            cfg.tenant_id
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", cfg.client_id.as_str()),
-            ("client_secret", secret),
-            ("scope", &format!("{}/.default", emu.base_url())),
-        ])
-        .send()
-        .await
-        .expect("token request")
-}
-
-async fn client(emu: &Emulator) -> Client {
-    let v: Value = token(emu, &Config::default().client_secret)
-        .await
-        .json()
-        .await
-        .expect("json");
-    Client {
-        http: reqwest::Client::new(),
-        base: format!("{}/api/data/v9.2/", emu.base_url()),
-        token: v["access_token"].as_str().expect("token").to_string(),
-    }
-}
-
-impl Client {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> (u16, Value, reqwest::header::HeaderMap) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("send");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-            headers,
-        )
-    }
-}
+use common::{Client, client, token};
 
 async fn contact(c: &Client, email: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let (s, _, _) = c
-        .send(
+        .request(
             reqwest::Method::PATCH,
             &format!("contacts({id})"),
             &[("If-None-Match", "*")],
@@ -106,12 +42,9 @@ async fn token_errors_carry_aadsts_codes_and_tokens_expire() {
             .starts_with("AADSTS7000215")
     );
     let c = client(&emu).await;
-    assert_eq!(
-        c.send(reqwest::Method::GET, "WhoAmI", &[], None).await.0,
-        200
-    );
+    assert_eq!(c.send(reqwest::Method::GET, "WhoAmI", None).await.0, 200);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (status, _, headers) = c.send(reqwest::Method::GET, "WhoAmI", &[], None).await;
+    let (status, _, headers) = c.request(reqwest::Method::GET, "WhoAmI", &[], None).await;
     assert_eq!(status, 401);
     assert!(headers.contains_key("www-authenticate"));
 }
@@ -121,14 +54,13 @@ async fn contact_lookup_is_case_insensitive_and_escapes_quotes() {
     let emu = Emulator::start(Config::default()).await.expect("start");
     let c = client(&emu).await;
     contact(&c, "O'Brien@Example.com").await;
-    let (s, v, _) = c.send(reqwest::Method::GET, "contacts?$select=contactid&$filter=emailaddress1%20eq%20%27o%27%27brien%40example.com%27", &[], None).await;
+    let (s, v) = c.send(reqwest::Method::GET, "contacts?$select=contactid&$filter=emailaddress1%20eq%20%27o%27%27brien%40example.com%27", None).await;
     assert_eq!(s, 200);
     assert_eq!(v["value"].as_array().map(Vec::len), Some(1));
-    let (s, v, _) = c
+    let (s, v) = c
         .send(
             reqwest::Method::GET,
             "contacts?$filter=emailaddress1%20eq%20%27o%27brien%40example.com%27",
-            &[],
             None,
         )
         .await;
@@ -191,7 +123,7 @@ async fn incident_validation_matches_dataverse() {
     ];
     for (body, status, needle) in cases {
         let (s, v, _) = c
-            .send(
+            .request(
                 reqwest::Method::PATCH,
                 &format!("incidents({id})"),
                 &[("If-None-Match", "*")],
@@ -209,7 +141,7 @@ async fn incident_validation_matches_dataverse() {
     }
     let good = json!({"title": "t", "customerid_contact@odata.bind": bind, "new_customerpriority": 100000000});
     let (s, v, _) = c
-        .send(
+        .request(
             reqwest::Method::PATCH,
             &format!("incidents({id})"),
             &[("If-None-Match", "*"), ("Prefer", "return=representation")],
@@ -219,7 +151,7 @@ async fn incident_validation_matches_dataverse() {
     assert_eq!(s, 200, "{v}");
     assert!(v["ticketnumber"].as_str().unwrap_or("").starts_with("CAS-"));
     let (s, v, _) = c
-        .send(
+        .request(
             reqwest::Method::PATCH,
             &format!("incidents({id})"),
             &[("If-None-Match", "*")],
@@ -229,7 +161,7 @@ async fn incident_validation_matches_dataverse() {
     assert_eq!((s, v["error"]["code"].as_str()), (412, Some("0x80040237")));
     emu.revoke("prvCreateIncident");
     let (s, v, _) = c
-        .send(
+        .request(
             reqwest::Method::PATCH,
             &format!("incidents({})", uuid::Uuid::new_v4()),
             &[("If-None-Match", "*")],
@@ -250,9 +182,9 @@ async fn incident_validation_matches_dataverse() {
 async fn metadata_queue_and_faults() {
     let emu = Emulator::start(Config::default()).await.expect("start");
     let c = client(&emu).await;
-    let (s, v, _) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", &[], None).await;
+    let (s, v) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", None).await;
     assert_eq!((s, v["MaxLength"].as_u64()), (200, Some(2000)));
-    let (s, v, _) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='prioritycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)", &[], None).await;
+    let (s, v) = c.send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='prioritycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)", None).await;
     assert_eq!(s, 200);
     assert_eq!(
         v["OptionSet"]["Options"][0]["Label"]["UserLocalizedLabel"]["Label"],
@@ -263,12 +195,11 @@ async fn metadata_queue_and_faults() {
     c.send(
         reqwest::Method::PATCH,
         &format!("incidents({iid})"),
-        &[],
         Some(json!({"title": "t", "customerid_contact@odata.bind": format!("/contacts({cid})")})),
     )
     .await;
     let q = emu.seeds().queue_id;
-    let (s, v, _) = c.send(reqwest::Method::POST, &format!("queues({q})/Microsoft.Dynamics.CRM.AddToQueue"), &[], Some(json!({"Target": {"incidentid": iid.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}}))).await;
+    let (s, v) = c.send(reqwest::Method::POST, &format!("queues({q})/Microsoft.Dynamics.CRM.AddToQueue"), Some(json!({"Target": {"incidentid": iid.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}}))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(emu.records("queueitems").len(), 1);
     emu.inject(Fault {
@@ -277,16 +208,13 @@ async fn metadata_queue_and_faults() {
         path_contains: None,
         retry_after: 3,
     });
-    let (s, v, h) = c.send(reqwest::Method::GET, "WhoAmI", &[], None).await;
+    let (s, v, h) = c.request(reqwest::Method::GET, "WhoAmI", &[], None).await;
     assert_eq!((s, v["error"]["code"].as_str()), (429, Some("0x80072322")));
     assert_eq!(
         h.get("retry-after").and_then(|v| v.to_str().ok()),
         Some("3")
     );
-    assert_eq!(
-        c.send(reqwest::Method::GET, "WhoAmI", &[], None).await.0,
-        200
-    );
+    assert_eq!(c.send(reqwest::Method::GET, "WhoAmI", None).await.0, 200);
     assert!(emu.request_count() >= 6);
 }
 
@@ -296,13 +224,8 @@ async fn a_text_over_a_configured_max_length_is_refused_as_microsoft_documents()
     emu.set_max_length("incident", "description", 1000);
     let c = client(&emu).await;
     // The metadata tells the configured limit.
-    let (s, v, _) = c
-        .send(
-            reqwest::Method::GET,
-            "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength",
-            &[],
-            None,
-        )
+    let (s, v) = c
+        .send(reqwest::Method::GET, "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='description')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength", None)
         .await;
     assert_eq!((s, v["MaxLength"].as_u64()), (200, Some(1000)));
     let contact = contact(&c, "ana@client.example").await;
@@ -341,7 +264,7 @@ async fn a_text_over_a_configured_max_length_is_refused_as_microsoft_documents()
     assert!(emu.records("incidents").is_empty(), "rolled back");
     // At the limit it fits (UTF-16 units, as .NET counts).
     let (s, _, _) = c
-        .send(
+        .request(
             reqwest::Method::PATCH,
             &format!("incidents({incident})"),
             &[("If-None-Match", "*")],

@@ -1,48 +1,20 @@
 //! Notes with files are validated as Dataverse does: Base64 body, the org's upload size (on the
 //! Base64 text), blocked extensions; block upload assembles the file onto the note.
 
+mod common;
+
 use dataverse_emulator::{Config, Emulator};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// `METHOD PATH` with a JSON `body` and a fresh token: the status and the JSON answer.
 async fn call(
     emu: &Emulator,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let cfg = Config::default();
-    let http = reqwest::Client::new();
-    let tok: Value = http
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emu.base_url(),
-            cfg.tenant_id
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", cfg.client_id.as_str()),
-            ("client_secret", cfg.client_secret.as_str()),
-            ("scope", &format!("{}/.default", emu.base_url())),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let mut req = http
-        .request(method, format!("{}/api/data/v9.2/{path}", emu.base_url()))
-        .bearer_auth(tok["access_token"].as_str().expect("token"));
-    if let Some(b) = body {
-        req = req
-            .header("Content-Type", "application/json")
-            .body(b.to_string());
-    }
-    let r = req.send().await.expect("send");
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    common::client(emu).await.send(method, path, body).await
 }
 
 async fn incident(emu: &Emulator) -> Uuid {

@@ -1,59 +1,16 @@
 //! Security roles: privileges and depths enforced on every request, `RetrieveUserPrivileges`,
 //! and both answers for an app without an application user.
 
+mod common;
+
 use dataverse_emulator::{Config, Depth, Emulator, Role};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-async fn client(emu: &Emulator) -> Client {
-    let cfg = Config::default();
-    let v: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emu.base_url(),
-            cfg.tenant_id
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", cfg.client_id.as_str()),
-            ("client_secret", cfg.client_secret.as_str()),
-            ("scope", &format!("{}/.default", emu.base_url())),
-        ])
-        .send()
-        .await
-        .expect("token request")
-        .json()
-        .await
-        .expect("json");
-    Client {
-        http: reqwest::Client::new(),
-        base: format!("{}/api/data/v9.2/", emu.base_url()),
-        token: v["access_token"].as_str().expect("token").to_string(),
-    }
-}
+use common::{Client, client};
 
 impl Client {
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("send");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
     async fn new_contact(&self) -> Uuid {
         let id = Uuid::new_v4();
         let (s, v) = self
@@ -188,34 +145,19 @@ async fn add_to_queue_needs_append_to_queue_reaching_the_queue() {
         .await;
     assert!(s < 300, "{s} {v}");
     let queue = emu.seeds().queue_id;
-    let add = |c: &Client| {
-        let body = json!({"Target": {"incidentid": incident.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}});
-        let path = format!("queues({queue})/Microsoft.Dynamics.CRM.AddToQueue");
-        let http = c.http.clone();
-        let url = format!("{}{path}", c.base);
-        let token = c.token.clone();
-        async move {
-            let r = http
-                .post(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
+    let body = json!({"Target": {"incidentid": incident.to_string(), "@odata.type": "Microsoft.Dynamics.CRM.incident"}});
+    let path = format!("queues({queue})/Microsoft.Dynamics.CRM.AddToQueue");
+    let add = || c.send(Method::POST, &path, Some(body.clone()));
     emu.set_role(Role::full().without("prvAppendToQueue"));
-    let (s, v) = add(&c).await;
+    let (s, v) = add().await;
     assert_eq!(s, 403, "{v}");
     assert!(missing(&v).contains("prvAppendToQueue"), "{v}");
     // The queue is the team's: User depth does not reach it, Business Unit depth does.
     emu.set_role(Role::full().with("prvAppendToQueue", Depth::Basic));
-    let (s, v) = add(&c).await;
+    let (s, v) = add().await;
     assert_eq!(s, 403, "{v}");
     emu.set_role(Role::full().with("prvAppendToQueue", Depth::Local));
-    let (s, v) = add(&c).await;
+    let (s, v) = add().await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(emu.records("queueitems").len(), 1);
 }

@@ -1,4 +1,5 @@
-//! What the ingest handler's tests share: its dependencies on a store, and an invocation.
+//! What the ingest handler's tests share: its dependencies on a store, an invocation, and
+//! what it recorded as rejected.
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use ingest::handler::Deps;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use store::ObjectStore;
+use store::layout::REJECTED_PREFIX;
 use store::sessions::Sessions;
 
 /// The handler's dependencies on `objects`: raw mail under `raw/`, one quick retry of a
@@ -26,4 +28,13 @@ pub fn deps<O: ObjectStore>(objects: O) -> Deps<O> {
 /// An invocation with `payload`.
 pub fn event(payload: Value) -> LambdaEvent<Value> {
     LambdaEvent::new(payload, Context::default())
+}
+
+/// The keys of what the handler recorded under `rejected/` in `deps`'s store.
+pub async fn rejected<O: ObjectStore>(deps: &Deps<O>) -> Vec<String> {
+    deps.sessions
+        .objects()
+        .list(REJECTED_PREFIX)
+        .await
+        .expect("list")
 }

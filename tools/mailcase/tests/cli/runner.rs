@@ -158,3 +158,54 @@ pub async fn emulator_with_credentials() -> (
     std::fs::write(&creds, emu.credentials_json()).unwrap();
     (emu, tmp, creds)
 }
+
+/// `mailcase ingest --store STORE FILES` (see [`mailcase`]).
+pub async fn ingest(store: &Path, files: &[&str], env: &[(&str, String)], aws: Aws) -> Run {
+    let mut args = vec!["ingest", "--store", store.to_str().unwrap()];
+    args.extend_from_slice(files);
+    mailcase(&args, env, aws).await
+}
+
+/// `mailcase CMD --store STORE --credentials CREDS ARGS` (see [`mailcase`]): a command on a
+/// local store that talks to the Dataverse whose credentials are in `creds`.
+pub async fn on_store(
+    cmd: &str,
+    store: &Path,
+    creds: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    aws: Aws,
+) -> Run {
+    let mut all = vec![
+        cmd,
+        "--store",
+        store.to_str().unwrap(),
+        "--credentials",
+        creds.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    mailcase(&all, env, aws).await
+}
+
+/// A new queue `name` on the shared moto server, holding `bodies`: its URL.
+pub async fn sqs_queue(name: &str, bodies: impl IntoIterator<Item = String>) -> String {
+    let sqs = aws_sdk_sqs::Client::new(&MotoServer::shared().sdk_config().await);
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    for body in bodies {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    url
+}

@@ -11,7 +11,7 @@ use store::S3ObjectStore;
 use store::sessions::Sessions;
 use testkit::MotoServer;
 
-use crate::runner::{Aws, mailcase};
+use crate::runner::{Aws, mailcase, sqs_queue};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -59,6 +59,12 @@ impl World {
         }
         let event = LambdaEvent::new(ses_event(ses_id, now(), spam), Context::default());
         ingest::handler::handle(&self.ingest, event).await.unwrap()
+    }
+
+    /// A plain mail `message_id` (a reply to `in_reply_to`, if any) that passes the spam check.
+    async fn plain(&self, ses_id: &str, message_id: &str, in_reply_to: Option<&str>) -> Value {
+        self.mail(ses_id, Some(raw(message_id, in_reply_to, "")), "PASS")
+            .await
     }
 
     async fn handoff(&self, session_id: &str) -> Result<Value, String> {
@@ -122,22 +128,12 @@ async fn status_json_counts_filed_unfiled_rejected_and_failed_items() {
     };
 
     // Filed: two new sessions, one reply.
-    let a = session_of(
-        &w.mail("a1", Some(raw("a1@client.example", None, "")), "PASS")
-            .await,
-    );
+    let a = session_of(&w.plain("a1", "a1@client.example", None).await);
     let a2 = w
-        .mail(
-            "a2",
-            Some(raw("a2@client.example", Some("a1@client.example"), "")),
-            "PASS",
-        )
+        .plain("a2", "a2@client.example", Some("a1@client.example"))
         .await;
     assert_eq!(session_of(&a2), a);
-    let b = session_of(
-        &w.mail("b1", Some(raw("b1@other.example", None, "")), "PASS")
-            .await,
-    );
+    let b = session_of(&w.plain("b1", "b1@other.example", None).await);
     assert_ne!(a, b);
     // Not filed: an auto-reply and spam.
     let auto = w
@@ -175,33 +171,16 @@ async fn status_json_counts_filed_unfiled_rejected_and_failed_items() {
     }
     // A follow-up on the handed-off session A (no follow-up queue: it stays pending).
     let f = w
-        .mail(
-            "a3",
-            Some(raw("a3@client.example", Some("a2@client.example"), "")),
-            "PASS",
-        )
+        .plain("a3", "a3@client.example", Some("a2@client.example"))
         .await;
     assert_eq!(f["outcomes"][0]["followup"], true, "{f}");
 
     // Two requests wait in the dead-letter queue.
-    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-    let dlq = sqs
-        .create_queue()
-        .queue_name(format!("{bucket}-dlq"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    for _ in 0..2 {
-        sqs.send_message()
-            .queue_url(&dlq)
-            .message_body(json!({"session_id": b}).to_string())
-            .send()
-            .await
-            .unwrap();
-    }
+    let dlq = sqs_queue(
+        &format!("{bucket}-dlq"),
+        vec![json!({"session_id": b}).to_string(); 2],
+    )
+    .await;
 
     let run = mailcase(
         &[

@@ -2,19 +2,11 @@
 //! (S3 + SESv2): exit codes, the JSON and text checklists, SES through `GetEmailIdentity`,
 //! and no secret in any output.
 
-use std::path::Path;
-
 use dataverse_emulator::Emulator;
 use serde_json::{Value, json};
 use testkit::MotoServer;
 
-use crate::runner::{Aws, Run, mailcase};
-
-fn write_creds(dir: &Path, json: &str) -> String {
-    let path = dir.join("credentials.json");
-    std::fs::write(&path, json).unwrap();
-    path.to_string_lossy().into_owned()
-}
+use crate::runner::{Aws, Run, emulator_with_credentials, ingest, on_store};
 
 fn settings(emu: &Emulator, props: Value) -> Vec<(&'static str, String)> {
     let seeds = emu.seeds();
@@ -46,24 +38,14 @@ fn assert_no_secrets(run: &Run, secrets: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_green_exits_zero() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = write_creds(tmp.path(), &emu.credentials_json());
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     create_ses_identity("green.example").await;
     let store = tmp.path().join("store");
-    let run = mailcase(
-        &[
-            "verify",
-            "--json",
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            &creds,
-            "--support-address",
-            "support@green.example",
-        ],
+    let run = on_store(
+        "verify",
+        &store,
+        &creds,
+        &["--json", "--support-address", "support@green.example"],
         &settings(&emu, json!({"casetypecode": 2})),
         Aws::Moto,
     )
@@ -97,28 +79,17 @@ async fn all_green_exits_zero() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     let wrong = "wrong-secret-value-7f3a";
     let mut c: Value = serde_json::from_str(&emu.credentials_json()).unwrap();
     c["client_secret"] = json!(wrong);
-    let creds = write_creds(tmp.path(), &c.to_string());
+    std::fs::write(&creds, c.to_string()).unwrap();
     let store = tmp.path().join("store");
-    let args = [
-        "verify",
-        "--store",
-        store.to_str().unwrap(),
-        "--credentials",
-        &creds,
-        "--support-address",
-        "support@nowhere.example",
-    ];
+    let args = ["--support-address", "support@nowhere.example"];
     let env = settings(&emu, json!({}));
     let mut json_args = args.to_vec();
     json_args.push("--json");
-    let run = mailcase(&json_args, &env, Aws::Moto).await;
+    let run = on_store("verify", &store, &creds, &json_args, &env, Aws::Moto).await;
     assert_eq!(run.out.status.code(), Some(1), "{}", run.all_output());
     let token = run.check("token");
     assert_eq!(token["status"], "fail");
@@ -143,7 +114,7 @@ async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
     );
 
     // The same as a checklist.
-    let run = mailcase(&args, &env, Aws::Moto).await;
+    let run = on_store("verify", &store, &creds, &args, &env, Aws::Moto).await;
     assert_eq!(run.out.status.code(), Some(1));
     let lines: Vec<&str> = run.stdout.lines().collect();
     let token = lines
@@ -176,20 +147,13 @@ async fn wrong_secret_and_unknown_ses_identity_fail_with_fixes_and_no_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn label_in_ticket_properties_is_caught_in_the_checklist() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = write_creds(tmp.path(), &emu.credentials_json());
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
-    let run = mailcase(
-        &[
-            "verify",
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            &creds,
-        ],
+    let run = on_store(
+        "verify",
+        &store,
+        &creds,
+        &[],
         &settings(&emu, json!({"casetypecode": "Problem"})),
         Aws::None,
     )
@@ -215,11 +179,7 @@ async fn label_in_ticket_properties_is_caught_in_the_checklist() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_store_without_aws_skips_ses_and_lists_a_forwarding_confirmation() {
-    let emu = Emulator::start(dataverse_emulator::Config::default())
-        .await
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let creds = write_creds(tmp.path(), &emu.credentials_json());
+    let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
     // A fresh copy: ingest dates a local file by its modification time.
     let eml = tmp.path().join("confirmation.eml");
@@ -231,30 +191,14 @@ async fn local_store_without_aws_skips_ses_and_lists_a_forwarding_confirmation()
         &eml,
     )
     .unwrap();
-    let ingested = mailcase(
-        &[
-            "ingest",
-            "--store",
-            store.to_str().unwrap(),
-            eml.to_str().unwrap(),
-        ],
-        &[],
-        Aws::None,
-    )
-    .await;
+    let ingested = ingest(&store, &[eml.to_str().unwrap()], &[], Aws::None).await;
     assert!(ingested.out.status.success(), "{}", ingested.all_output());
     assert!(ingested.stdout.contains("forwarding_confirmation"));
-    let run = mailcase(
-        &[
-            "verify",
-            "--json",
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            &creds,
-            "--support-address",
-            "support@acme.com",
-        ],
+    let run = on_store(
+        "verify",
+        &store,
+        &creds,
+        &["--json", "--support-address", "support@acme.com"],
         &settings(&emu, json!({})),
         Aws::None,
     )

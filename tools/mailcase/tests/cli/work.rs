@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use serde_json::Value;
-use testkit::MotoServer;
 
-use crate::runner::{Aws, Run, emulator_with_credentials, lines, mailcase};
+use crate::runner::{
+    Aws, Run, emulator_with_credentials, ingest, lines, mailcase, on_store, sqs_queue,
+};
 
 fn eml(
     dir: &Path,
@@ -27,6 +28,19 @@ fn eml(
     )
     .unwrap();
     path.to_string_lossy().into_owned()
+}
+
+/// `a.eml` in `dir`: Ana's mail `id` to support, "It is broken."
+fn broken(dir: &Path, id: &str) -> String {
+    eml(
+        dir,
+        "a.eml",
+        "Ana <ana@client.example>",
+        "support@acme.com",
+        "Broken",
+        id,
+        "It is broken.",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,18 +73,9 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
         "b1@other.example",
         "I want a refund for order 9.",
     );
-    let Run { out, stdout } = mailcase(
-        &["ingest", "--store", store.to_str().unwrap(), &a, &b],
-        &env,
-        Aws::Moto,
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let filed = lines(&stdout);
+    let run = ingest(&store, &[&a, &b], &env, Aws::Moto).await;
+    assert!(run.ok(), "{}", run.all_output());
+    let filed = lines(&run.stdout);
     let sid = filed[0]["session_id"].as_str().unwrap().to_string();
     // Nothing is created before the queue is worked.
     assert!(emu.records("incidents").is_empty());
@@ -90,24 +95,10 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
     assert_eq!(t["summary"], "the invoice total is wrong.");
     assert_eq!(t["queue_id"], seeds.queue_id.to_string());
 
-    let Run { out, stdout } = mailcase(
-        &[
-            "work",
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            creds.to_str().unwrap(),
-        ],
-        &env,
-        Aws::Moto,
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let done = lines(&stdout);
+    let run = on_store("work", &store, &creds, &[], &env, Aws::Moto).await;
+    assert!(run.ok(), "{}", run.all_output());
+    let stdout = &run.stdout;
+    let done = lines(stdout);
     assert_eq!(done.len(), 2, "{stdout}");
     assert!(
         done.iter().all(|l| l["ok"] == true && l["kind"] == "auto"),
@@ -125,18 +116,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
     );
     assert!(titles.contains(&"Refund - Bo".to_string()), "{titles:?}");
     // The queue is empty now; a second run does nothing.
-    let Run { out, stdout } = mailcase(
-        &[
-            "work",
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            creds.to_str().unwrap(),
-        ],
-        &env,
-        Aws::Moto,
-    )
-    .await;
+    let Run { out, stdout } = on_store("work", &store, &creds, &[], &env, Aws::Moto).await;
     assert!(out.status.success() && stdout.trim().is_empty(), "{stdout}");
 }
 
@@ -144,15 +124,7 @@ async fn immediate_policy_ingest_then_work_makes_the_case_and_triage_explains_it
 async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
     let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
-    let a = eml(
-        tmp.path(),
-        "a.eml",
-        "Ana <ana@client.example>",
-        "support@acme.com",
-        "Broken",
-        "w1@client.example",
-        "It is broken.",
-    );
+    let a = broken(tmp.path(), "w1@client.example");
     let b = eml(
         tmp.path(),
         "b.eml",
@@ -162,58 +134,28 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
         "w2@other.example",
         "It is slow.",
     );
-    let Run { out, stdout } = mailcase(
-        &["ingest", "--store", store.to_str().unwrap(), &a, &b],
-        &[],
-        Aws::Moto,
-    )
-    .await;
+    let Run { out, stdout } = ingest(&store, &[&a, &b], &[], Aws::Moto).await;
     assert!(out.status.success(), "{stdout}");
     let sids: Vec<String> = lines(&stdout)
         .iter()
         .map(|l| l["session_id"].as_str().unwrap().to_string())
         .collect();
 
-    let sqs = aws_sdk_sqs::Client::new(&MotoServer::shared().sdk_config().await);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("work-dlq-{}", std::process::id()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    for body in [
-        format!(
-            r#"{{"session_id": "{}", "classification": "Outage"}}"#,
-            sids[0]
-        ),
-        "this is not a handoff request".to_string(),
-        format!(r#"{{"session_id": "{}"}}"#, sids[1]),
-        r#"{"session_id": "mc-00000000000000ff"}"#.to_string(),
-    ] {
-        sqs.send_message()
-            .queue_url(&url)
-            .message_body(body)
-            .send()
-            .await
-            .unwrap();
-    }
-    let Run { out, stdout } = mailcase(
-        &[
-            "work",
-            "--queue",
-            &url,
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            creds.to_str().unwrap(),
+    let url = sqs_queue(
+        &format!("work-dlq-{}", std::process::id()),
+        [
+            format!(
+                r#"{{"session_id": "{}", "classification": "Outage"}}"#,
+                sids[0]
+            ),
+            "this is not a handoff request".to_string(),
+            format!(r#"{{"session_id": "{}"}}"#, sids[1]),
+            r#"{"session_id": "mc-00000000000000ff"}"#.to_string(),
         ],
-        &[],
-        Aws::Moto,
     )
     .await;
+    let Run { out, stdout } =
+        on_store("work", &store, &creds, &["--queue", &url], &[], Aws::Moto).await;
     assert!(
         !out.status.success(),
         "a failed request makes the exit code non-zero: {stdout}"
@@ -223,20 +165,16 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
     let ok: Vec<_> = results.iter().filter(|l| l["ok"] == true).collect();
     let bad: Vec<_> = results.iter().filter(|l| l["ok"] == false).collect();
     assert_eq!((ok.len(), bad.len()), (2, 2), "{stdout}");
+    // Some failed request's `field` contains `needle`.
+    let a_bad_one_says = |field: &str, needle: &str| {
+        bad.iter()
+            .any(|l| l[field].as_str().unwrap_or("").contains(needle))
+    };
     assert!(
-        bad.iter().any(|l| l["error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("unreadable handoff request")),
+        a_bad_one_says("error", "unreadable handoff request"),
         "{stdout}"
     );
-    assert!(
-        bad.iter().any(|l| l["fix"]
-            .as_str()
-            .unwrap_or("")
-            .contains("mailcase sessions")),
-        "{stdout}"
-    );
+    assert!(a_bad_one_says("fix", "mailcase sessions"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 done, 2 failed"));
     assert_eq!(emu.records("incidents").len(), 2);
     assert!(
@@ -250,98 +188,71 @@ async fn work_drains_an_sqs_queue_and_reports_the_bad_messages() {
 async fn verify_refuses_a_bad_routing_document_and_checks_every_route() {
     let (emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
-    let run = |routing: String| {
-        let creds = creds.clone();
-        let store = store.clone();
+    // `verify --json` under `routing`.
+    let verify = |routing: String| {
+        let (store, creds) = (&store, &creds);
         async move {
-            let Run { out, stdout } = mailcase(
-                &[
-                    "verify",
-                    "--json",
-                    "--store",
-                    store.to_str().unwrap(),
-                    "--credentials",
-                    creds.to_str().unwrap(),
-                ],
+            on_store(
+                "verify",
+                store,
+                creds,
+                &["--json"],
                 &[("ROUTING", routing)],
                 Aws::Moto,
             )
-            .await;
-            let v: Value =
-                serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-            (out.status.success(), v)
+            .await
         }
     };
-    let check = |v: &Value, name: &str| {
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {name}: {v}"))
-    };
-    let (ok, v) =
-        run(r#"{"routes": [{"address": "billing@acme.com", "policy": "quiet:5x"}]}"#.into()).await;
-    assert!(!ok);
-    let c = check(&v, "routing");
+    let run =
+        verify(r#"{"routes": [{"address": "billing@acme.com", "policy": "quiet:5x"}]}"#.into())
+            .await;
+    assert!(!run.ok());
+    let c = run.check("routing");
     assert_eq!(c["status"], "fail");
     assert!(
         c["detail"].as_str().unwrap().contains("routes[0].policy"),
         "{c}"
     );
 
-    let (ok, v) = run(r#"{"rules": [{"when": {"subject": "([a-"}, "set": {}}]}"#.into()).await;
-    assert!(!ok);
+    let run = verify(r#"{"rules": [{"when": {"subject": "([a-"}, "set": {}}]}"#.into()).await;
+    assert!(!run.ok());
     assert!(
-        check(&v, "routing")["detail"]
+        run.check("routing")["detail"]
             .as_str()
             .unwrap()
             .contains("rules[0].when.subject")
     );
 
     // A route naming a queue the org does not have, and a label as a property value.
-    let (ok, v) = run(format!(
+    let run = verify(format!(
         r#"{{"routes": [{{"address": "billing@acme.com", "queue_id": "{}", "ticket_properties": {{"casetypecode": "Problem"}}}},
                         {{"address": "*", "queue_id": "{}"}}]}}"#,
         uuid::Uuid::nil(),
         emu.seeds().queue_id
     ))
     .await;
-    assert!(!ok, "{v}");
-    assert_eq!(check(&v, "routing")["status"], "ok");
+    let v = run.json();
+    assert!(!run.ok(), "{v}");
+    assert_eq!(run.check("routing")["status"], "ok");
     assert_eq!(
-        check(&v, "route[billing@acme.com].queue")["status"],
+        run.check("route[billing@acme.com].queue")["status"],
         "fail",
         "{v}"
     );
     assert_eq!(
-        check(&v, "route[billing@acme.com].ticket_properties.casetypecode")["status"],
+        run.check("route[billing@acme.com].ticket_properties.casetypecode")["status"],
         "fail",
         "{v}"
     );
-    assert_eq!(check(&v, "route[*].queue")["status"], "ok", "{v}");
+    assert_eq!(run.check("route[*].queue")["status"], "ok", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_went() {
     let (_emu, tmp, creds) = emulator_with_credentials().await;
     let store = tmp.path().join("store");
-    let a = eml(
-        tmp.path(),
-        "a.eml",
-        "Ana <ana@client.example>",
-        "support@acme.com",
-        "Broken",
-        "h1@client.example",
-        "It is broken.",
-    );
-    let Run { stdout, .. } = mailcase(
-        &["ingest", "--store", store.to_str().unwrap(), &a],
-        &[],
-        Aws::Moto,
-    )
-    .await;
+    let a = broken(tmp.path(), "h1@client.example");
+    let Run { stdout, .. } = ingest(&store, &[&a], &[], Aws::Moto).await;
     let sid = lines(&stdout)[0]["session_id"]
         .as_str()
         .unwrap()
@@ -350,24 +261,9 @@ async fn handoff_sends_the_acknowledgement_like_the_function_and_says_where_it_w
         ("HANDOFF_ACK", "true".to_string()),
         ("SUPPORT_ADDRESS", "support@acme.com".to_string()),
     ];
-    let Run { out, stdout } = mailcase(
-        &[
-            "handoff",
-            "--store",
-            store.to_str().unwrap(),
-            "--credentials",
-            creds.to_str().unwrap(),
-            &sid,
-        ],
-        &env,
-        Aws::Moto,
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run = on_store("handoff", &store, &creds, &[&sid], &env, Aws::Moto).await;
+    assert!(run.ok(), "{}", run.all_output());
+    let stdout = &run.stdout;
     assert!(
         stdout.contains("(via outbox)") && stdout.contains("not delivered"),
         "{stdout}"
