@@ -109,7 +109,7 @@ async fn main() {
     let base = status_kb("VmRSS:");
     let before = crm.requests();
     let started = Instant::now();
-    let out = app::handoff::run_with(
+    let out = app::handoff::run(
         &sessions,
         &crm,
         &Settings::default(),

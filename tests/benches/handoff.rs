@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use app::attachments::Mode;
 use app::handoff::{LimitsCache, Request, Settings};
 use app::ingest::{Config, Receipt};
 use dataverse_emulator::Emulator;
@@ -146,7 +147,7 @@ async fn main() {
             classification: Some("Billing".into()),
             ..Request::default()
         };
-        app::handoff::run(&sessions, crm, &settings, limits, &req, 0)
+        app::handoff::run(&sessions, crm, &settings, limits, &req, 0, Mode::List)
             .await
             .expect("handoff");
         row(label, crm, before, started);

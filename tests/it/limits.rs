@@ -87,9 +87,17 @@ async fn cold_handoff_is_the_token_and_two_requests_for_a_known_contact() {
         classification: Some("Billing".into()),
         ..Request::default()
     };
-    app::handoff::run(&w.sessions, &crm, &w.settings, &limits, &req, 0)
-        .await
-        .expect("new contact handoff");
+    app::handoff::run(
+        &w.sessions,
+        &crm,
+        &w.settings,
+        &limits,
+        &req,
+        0,
+        app::attachments::Mode::List,
+    )
+    .await
+    .expect("new contact handoff");
     assert_eq!(
         crm.requests(),
         4,

@@ -197,6 +197,7 @@ async fn both_no_application_user_answers_give_the_application_user_fix() {
             &LimitsCache::default(),
             &req,
             HANDOFF_AT,
+            app::attachments::Mode::List,
         )
         .await
         .expect_err("no application user");

@@ -325,7 +325,7 @@ impl<O: ObjectStore> World<O> {
         now: i64,
         mode: Mode,
     ) -> Result<Outcome, HandoffError> {
-        app::handoff::run_with(
+        app::handoff::run(
             &self.sessions,
             &self.crm,
             &self.settings,

@@ -178,22 +178,10 @@ impl Settings {
     }
 }
 
-/// Hand a session off (or deliver its follow-ups when it already was); attachments are listed,
-/// not uploaded (see [`run_with`]).
-pub async fn run<O: ObjectStore>(
-    sessions: &Sessions<O>,
-    crm: &DataverseClient,
-    settings: &Settings,
-    limits: &LimitsCache,
-    req: &Request,
-    now: i64,
-) -> Result<Outcome, HandoffError> {
-    run_with(sessions, crm, settings, limits, req, now, Mode::List).await
-}
-
-/// [`run`] with the `ATTACHMENTS` mode.
+/// Hand a session off (or deliver its follow-ups when it already was); `mode` is the
+/// `ATTACHMENTS` setting (`Mode::List`: attachments are listed, not uploaded).
 #[tracing::instrument(skip_all, fields(session_id = %req.session_id))]
-pub async fn run_with<O: ObjectStore>(
+pub async fn run<O: ObjectStore>(
     sessions: &Sessions<O>,
     crm: &DataverseClient,
     settings: &Settings,

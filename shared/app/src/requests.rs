@@ -240,7 +240,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
             },
             ..Request::default()
         };
-        let out = Box::pin(crate::handoff::run_with(
+        let out = Box::pin(crate::handoff::run(
             &self.sessions,
             &self.crm,
             &settings,
@@ -322,7 +322,7 @@ impl<O: ObjectStore, S: MailSender> Worker<O, S> {
     }
 
     async fn followup(&self, req: &Request, now: i64) -> Result<Value, Failure> {
-        let out = Box::pin(crate::handoff::run_with(
+        let out = Box::pin(crate::handoff::run(
             &self.sessions,
             &self.crm,
             &Settings {

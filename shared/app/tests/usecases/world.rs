@@ -316,6 +316,7 @@ impl World {
             &self.limits,
             &req,
             HANDOFF_AT,
+            app::attachments::Mode::List,
         )
         .await
     }
