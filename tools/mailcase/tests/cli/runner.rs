@@ -9,31 +9,11 @@ use serde_json::Value;
 use testkit::MotoServer;
 
 /// Variables a developer's shell might set that would change what a command does.
-const CLEARED: &[&str] = &[
-    "DEFAULT_QUEUE_ID",
-    "DEFAULT_OWNER_ID",
-    "DEFAULT_PRIORITY",
-    "TICKET_PROPERTIES",
-    "SESSION_URL_TEMPLATE",
-    "SUPPORT_ADDRESS",
-    "MAIL_BUCKET",
-    "DYNAMICS_SECRET_ID",
-    "ROUTING",
-    "HANDOFF_POLICY",
-    "HANDOFF_QUEUE_URL",
-    "HANDOFF_DLQ_URL",
-    "HANDOFF_ACK",
-    "EVENT_BUS",
-    "SENTIMENT",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
-];
+const CLEARED: &str = "DEFAULT_QUEUE_ID DEFAULT_OWNER_ID DEFAULT_PRIORITY TICKET_PROPERTIES \
+    SESSION_URL_TEMPLATE SUPPORT_ADDRESS MAIL_BUCKET DYNAMICS_SECRET_ID ROUTING HANDOFF_POLICY \
+    HANDOFF_QUEUE_URL HANDOFF_DLQ_URL HANDOFF_ACK EVENT_BUS SENTIMENT AWS_ENDPOINT_URL \
+    AWS_ENDPOINT_URL_S3 AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION \
+    AWS_DEFAULT_REGION AWS_PROFILE";
 
 /// Where the command's AWS calls go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +73,7 @@ pub fn lines(stdout: &str) -> Vec<Value> {
 pub fn command(args: &[&str], env: &[(&str, String)], aws: Aws, dir: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailcase"));
     cmd.args(args);
-    for k in CLEARED {
+    for k in CLEARED.split_whitespace() {
         cmd.env_remove(k);
     }
     match aws {
