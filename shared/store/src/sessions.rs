@@ -53,11 +53,6 @@ impl<O: ObjectStore> Sessions<O> {
         &self.store
     }
 
-    /// Key of a session document.
-    pub fn session_key(session_id: &str) -> String {
-        layout::session(session_id)
-    }
-
     /// Load a session.
     pub async fn load(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
         self.get_json(&layout::session(session_id)).await

@@ -66,19 +66,14 @@ impl DataverseClient {
                 };
                 // Throttled (429, for as long as `Retry-After` says) or failing (5xx): again.
                 // Out of attempts, it is an outage to retry later, not a setup problem.
-                let status = reply.status.as_u16();
-                Ok(match self.wait_for(status, reply.retry_after, attempt) {
-                    Some(wait) => Attempt::Retry {
-                        wait,
-                        give_up: Err(DynamicsError::Unavailable {
-                            attempts: attempt,
-                            status,
-                            message: format!("token endpoint: {}", excerpt(&reply.body)),
-                        }),
-                        warn: Warn::Status(status),
-                    },
-                    None => Attempt::Done(reply),
-                })
+                let code = reply.status.as_u16();
+                let retry = self.retry_for(
+                    (code, reply.retry_after),
+                    attempt,
+                    Warn::Status(code),
+                    || format!("token endpoint: {}", excerpt(&reply.body)),
+                );
+                Ok(retry.unwrap_or(Attempt::Done(reply)))
             })
             .await?;
         let status = reply.status;

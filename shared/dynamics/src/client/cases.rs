@@ -244,20 +244,16 @@ impl DataverseClient {
                     }))
                 }
                 None => Err(api_error(a.status.as_u16(), &a.body)),
-                // A throttled or failed change set was rolled back: send it again (a throttled
-                // one after its `Retry-After`).
-                Some(p) if p.status == 429 || p.status >= 500 => Ok(Attempt::Retry {
-                    wait: self
-                        .wait_for(p.status, p.retry_after, attempt)
-                        .unwrap_or_else(|| self.backoff(attempt)),
-                    give_up: Err(DynamicsError::Unavailable {
-                        attempts: attempt,
-                        status: p.status,
-                        message: excerpt(&p.body),
-                    }),
-                    warn: Warn::Quiet,
-                }),
                 Some(p) => {
+                    // A throttled or failed change set was rolled back: send it again (a
+                    // throttled one after its `Retry-After`).
+                    let retry =
+                        self.retry_for((p.status, p.retry_after), attempt, Warn::Quiet, || {
+                            excerpt(&p.body)
+                        });
+                    if let Some(retry) = retry {
+                        return Ok(retry);
+                    }
                     let err = api_error(p.status, &p.body);
                     if let DynamicsError::AlreadyExists { .. } = err
                         && let Some(existing) = self.incident(req.incident_id).await?

@@ -69,23 +69,17 @@ impl DataverseClient {
                 self.token_inner(true).await?;
                 return Ok(Attempt::Again);
             }
-            Ok(
-                match self.wait_for(status.as_u16(), reply.retry_after, attempt) {
-                    Some(wait) => Attempt::Retry {
-                        wait,
-                        give_up: Err(DynamicsError::Unavailable {
-                            attempts: attempt,
-                            status: status.as_u16(),
-                            message: excerpt(&reply.body),
-                        }),
-                        warn: Warn::Status(status.as_u16()),
-                    },
-                    None => Attempt::Done(Answer {
-                        status,
-                        body: reply.body,
-                    }),
-                },
-            )
+            let code = status.as_u16();
+            let retry = self.retry_for(
+                (code, reply.retry_after),
+                attempt,
+                Warn::Status(code),
+                || excerpt(&reply.body),
+            );
+            Ok(retry.unwrap_or(Attempt::Done(Answer {
+                status,
+                body: reply.body,
+            })))
         })
         .await
     }

@@ -98,25 +98,34 @@ impl DataverseClient {
         exp.min(self.policy.max_delay) + Duration::from_millis(jitter_ms(97))
     }
 
-    /// How long to wait before sending again what was answered with `status`: a 429 as long as
-    /// its `Retry-After` says (else the backoff), a 5xx the backoff, both within the policy's
-    /// `max_delay`; `None` for anything else (never retried).
-    pub(super) fn wait_for(
+    /// The one rule for an answer worth sending again: a 429 after as long as its
+    /// `Retry-After` says (else the backoff), a 5xx after the backoff, both within the policy's
+    /// `max_delay`; out of attempts it is [`DynamicsError::Unavailable`] with `message`.
+    /// `None` for any other status (never retried).
+    pub(super) fn retry_for<T>(
         &self,
-        status: u16,
-        retry_after: Option<u64>,
+        (status, retry_after): (u16, Option<u64>),
         attempt: u32,
-    ) -> Option<Duration> {
-        match status {
-            429 => Some(
-                retry_after
-                    .map(Duration::from_secs)
-                    .unwrap_or_else(|| self.backoff(attempt))
-                    .min(self.policy.max_delay),
-            ),
-            500..=599 => Some(self.backoff(attempt)),
-            _ => None,
-        }
+        warn: Warn,
+        message: impl FnOnce() -> String,
+    ) -> Option<Attempt<T>> {
+        let wait = match status {
+            429 => retry_after
+                .map(Duration::from_secs)
+                .unwrap_or_else(|| self.backoff(attempt))
+                .min(self.policy.max_delay),
+            500.. => self.backoff(attempt),
+            _ => return None,
+        };
+        Some(Attempt::Retry {
+            wait,
+            give_up: Err(DynamicsError::Unavailable {
+                attempts: attempt,
+                status,
+                message: message(),
+            }),
+            warn,
+        })
     }
 
     /// The one retry loop: calls `attempt_once` with the attempt number (from 1) until it is
